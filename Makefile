@@ -20,8 +20,34 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
-.PHONY: all module userspace check deps style clean
+.PHONY: all module userspace check deps style style-checkpatch style-sparse clean
 all: module userspace
+
+# --- userspace: test programs ---------------------------------------------
+
+SELFTESTS := tpm_basic stacking module_unload
+SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
+KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
+
+pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+$(B)/selftests/tpm_basic: LDLIBS += $(call pc_libs,tss2-esys tss2-tctildr tss2-rc libcrypto)
+$(B)/selftests/stacking: $(KTLS_LIB)
+$(B)/selftests/module_unload: $(KTLS_LIB)
+
+$(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+userspace: $(SELFTEST_BINS)
+
+# --- tests ----------------------------------------------------------------
+
+# Installs what is missing first (Debian 12, as root), then builds with the
+# freshly installed tools and libraries, then runs selftests/check.
+check: deps
+	$(MAKE) all
+	selftests/check
 
 module:
 	@test -n "$(KVER)" || { tools/kver; exit 1; }
@@ -51,11 +77,13 @@ $(CHECKPATCH):
 # compat.h is where LINUX_VERSION_CODE belongs.
 KMOD_SRC := $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
 	$(filter-out kmod/compat.h,$(wildcard kmod/*.h)) $(wildcard uapi/linux/*.h)
-style: $(CHECKPATCH)
-	$(CHECKPATCH) --no-tree --strict --show-types --terse \
+style: style-checkpatch style-sparse
+style-checkpatch: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree --strict --show-types --terse --quiet \
 		--ignore CONST_STRUCT -f $(KMOD_SRC)
-	$(CHECKPATCH) --no-tree --strict --show-types --terse \
+	$(CHECKPATCH) --no-tree --strict --show-types --terse --quiet \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h
+style-sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules
 
 deps:

@@ -23,11 +23,13 @@
  *
  * Lifetime and module references
  * ------------------------------
- * A katt_sock holds one module reference from allocation until its RCU
- * callback has run, so rmmod is refused while any socket is wrapped, and
- * module exit waits for the callbacks with rcu_barrier().  While the ULP
- * slot (icsk_ulp_ops) is ours it holds the usual ULP module reference as
- * well; it is dropped when the slot is handed over to tls.
+ * Every armed socket holds exactly one module reference, so rmmod is
+ * refused while any socket is armed and the module's refcnt counts them.
+ * While our ULP holds the socket's ULP slot, that is the slot's own
+ * reference (taken by tcp_set_ulp(), or by our clone callback, and dropped
+ * by tcp_cleanup_ulp()).  When the slot is handed over to tls the
+ * reference moves to the katt_sock (@module_ref), which drops it in its RCU
+ * callback.  Module exit waits for pending callbacks with rcu_barrier().
  *
  * The katt_sock is freed (after an RCU grace period) by the ULP release
  * callback if our ULP still holds the slot when the socket is destroyed, or
@@ -69,6 +71,8 @@ struct katt_wrap {
  * @base: the plain TCP proto (tcp_prot or tcpv6_prot) under everything
  * @base_ops: the plain stream proto_ops under everything
  * @nwraps: number of slots of @wraps in use
+ * @module_ref: this state holds the socket's module reference (the ULP
+ *	slot was handed over to tls)
  * @rcu: for the deferred free
  * @wraps: the wrapper generations, see struct katt_wrap
  */
@@ -79,6 +83,7 @@ struct katt_sock {
 
 	/* protected by lock_sock(sk), or owned by the cloning context */
 	unsigned int nwraps;
+	bool module_ref;
 
 	struct rcu_head rcu;
 	struct katt_wrap wraps[KATT_WRAP_SLOTS];

@@ -24,8 +24,6 @@ static int katt_accept(struct socket *sock, struct socket *newsock,
  * @base: its plain TCP proto
  * @base_ops: its plain stream proto_ops
  * @gfp: allocation flags (atomic when cloning in softirq)
- *
- * The state holds a module reference until katt_sock_free()'s RCU callback.
  */
 struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 				  const struct proto_ops *base_ops, gfp_t gfp)
@@ -35,7 +33,6 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 	ks = kzalloc(sizeof(*ks), gfp);
 	if (!ks)
 		return NULL;
-	__module_get(THIS_MODULE);
 	ks->sk = sk;
 	ks->base = base;
 	ks->base_ops = base_ops;
@@ -45,9 +42,11 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 static void katt_sock_free_rcu(struct rcu_head *head)
 {
 	struct katt_sock *ks = container_of(head, struct katt_sock, rcu);
+	bool module_ref = ks->module_ref;
 
 	kfree(ks);
-	module_put(THIS_MODULE);
+	if (module_ref)
+		module_put(THIS_MODULE);
 }
 
 /**
@@ -117,8 +116,10 @@ publish:
 
 /*
  * tls has just replaced sk_prot and sock->ops (TLS_TX, TLS_RX): wrap the
- * new tables.  Should that ever fail the socket is left on tls's tables
- * without the module on top, so it is aborted rather than left running.
+ * new tables.  Should that ever fail (a bug, see KATT_WRAP_SLOTS) the socket
+ * is left on tls's tables without the module on top, so it is aborted
+ * rather than left running; its state is leaked, not freed, as other
+ * threads may still be inside our wrappers with it.
  */
 static int katt_rewrap(struct katt_sock *ks)
 {

@@ -134,7 +134,6 @@ int katt_swap_to_tls(struct katt_sock *ks)
 	static const char tls_name[] = "tls";
 	struct sock *sk = ks->sk;
 	struct inet_connection_sock *icsk = inet_csk(sk);
-	bool slot_back = false;
 	int err, wrap_err;
 
 	lock_sock(sk);
@@ -153,28 +152,27 @@ int katt_swap_to_tls(struct katt_sock *ks)
 				   sizeof(tls_name));
 
 	lock_sock(sk);
-	if (!icsk->icsk_ulp_ops) {
-		/* tls refused: the slot and its module reference are ours */
-		icsk->icsk_ulp_ops = &katt_ulp_ops;
-		rcu_assign_pointer(icsk->icsk_ulp_data, ks);
-		slot_back = true;
-	} else if (icsk->icsk_ulp_ops == &katt_ulp_ops) {
+	if (icsk->icsk_ulp_ops == &katt_ulp_ops) {
 		/* another thread armed the socket again meanwhile: it wins */
 		release_sock(sk);
 		module_put(THIS_MODULE);
 		katt_sock_free(ks);
 		return err ? err : -EBUSY;
 	}
+	if (!icsk->icsk_ulp_ops) {
+		/* tls refused: the slot and its module reference are ours */
+		icsk->icsk_ulp_ops = &katt_ulp_ops;
+		rcu_assign_pointer(icsk->icsk_ulp_data, ks);
+	} else {
+		/* the slot is tls's: our slot's module reference moves to ks */
+		ks->module_ref = true;
+	}
 	wrap_err = katt_wrap_install_locked(ks, READ_ONCE(sk->sk_prot),
 					    READ_ONCE(sk->sk_socket->ops));
 	release_sock(sk);
 
-	/* the slot is tls's now: drop the reference our ULP held for it */
-	if (!slot_back)
-		module_put(THIS_MODULE);
-	if (wrap_err) {
+	/* a bug (WARNed): see katt_rewrap() */
+	if (wrap_err)
 		tcp_abort(sk, ECONNABORTED);
-		katt_sock_free(ks);
-	}
 	return err ? err : wrap_err;
 }
