@@ -20,7 +20,7 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
-.PHONY: all module userspace check deps style style-checkpatch style-sparse clean
+.PHONY: all module userspace check deps gen style style-checkpatch style-sparse clean
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -88,6 +88,15 @@ style-sparse:
 
 deps:
 	tools/deps install
+
+# The netlink uAPI header and the kernel's policies and op table follow
+# from the YAML spec.  The outputs are committed (a build needs no
+# python3-yaml) and selftests/host/nlspec-gen.sh fails if they are stale.
+NLSPEC := Documentation/netlink/specs/ktls_attest.yaml
+gen:
+	tools/nlspec-gen $(NLSPEC) --mode uapi -o uapi/linux/ktls_attest_netlink.h
+	tools/nlspec-gen $(NLSPEC) --mode kernel-c -o kmod/netlink_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -200,6 +200,21 @@ int ktls_install(int fd, const struct ktls_crypto *tx,
 	return 0;
 }
 
+int ktls_install_rx_first(int fd, const struct ktls_crypto *tx,
+			  const struct ktls_crypto *rx)
+{
+	int err;
+
+	err = ktls_set_ulp(fd, "tls");
+	if (err)
+		return err;
+	if (rx && setsockopt(fd, SOL_TLS, TLS_RX, &rx->info, rx->len))
+		return -errno;
+	if (tx && setsockopt(fd, SOL_TLS, TLS_TX, &tx->info, tx->len))
+		return -errno;
+	return 0;
+}
+
 int ktls_get_crypto(int fd, int optname, const struct ktls_crypto *like,
 		    struct ktls_crypto *out)
 {
@@ -442,6 +457,23 @@ int ktls_wait_refcnt(const char *mod, long expect, unsigned int timeout_ms,
 		ktls_msleep(10);
 		waited += 10;
 	}
+}
+
+long ktls_settled_refcnt(const char *mod, unsigned int quiet_ms,
+			 unsigned int timeout_ms)
+{
+	unsigned int waited = 0, quiet = 0;
+	long last, now;
+
+	last = ktls_module_refcnt(mod);
+	while (last >= 0 && quiet < quiet_ms && waited < timeout_ms) {
+		ktls_msleep(10);
+		waited += 10;
+		now = ktls_module_refcnt(mod);
+		quiet = now == last ? quiet + 10 : 0;
+		last = now;
+	}
+	return last;
 }
 
 bool ktls_ulp_available(const char *name)

@@ -69,6 +69,9 @@ int ktls_get_ulp(int fd, char *name, size_t size);
 /* TCP_ULP "tls", then TLS_TX @tx and TLS_RX @rx (either may be NULL). */
 int ktls_install(int fd, const struct ktls_crypto *tx,
 		 const struct ktls_crypto *rx);
+/* The same with TLS_RX set before TLS_TX. */
+int ktls_install_rx_first(int fd, const struct ktls_crypto *tx,
+			  const struct ktls_crypto *rx);
 /* getsockopt(SOL_TLS, @optname) into @out, sized like @like. */
 int ktls_get_crypto(int fd, int optname, const struct ktls_crypto *like,
 		    struct ktls_crypto *out);
@@ -114,6 +117,13 @@ long ktls_module_refcnt(const char *mod);
 /* Polls until the refcnt equals @expect (RCU-deferred frees); 0 or -ETIME. */
 int ktls_wait_refcnt(const char *mod, long expect, unsigned int timeout_ms,
 		     long *last);
+/*
+ * The refcnt once it has not changed for @quiet_ms (a socket closed just
+ * before still holds its reference for an RCU grace period), giving up
+ * after @timeout_ms. For a baseline; negative errno if not loaded.
+ */
+long ktls_settled_refcnt(const char *mod, unsigned int quiet_ms,
+			 unsigned int timeout_ms);
 /* Whether the ULP @name is registered (net.ipv4.tcp_available_ulp). */
 bool ktls_ulp_available(const char *name);
 
