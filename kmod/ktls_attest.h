@@ -96,6 +96,7 @@ struct katt_wrap {
  * @timeout_ms: deadline of each round
  * @round: current or last round, from 1
  * @timer_round: the round @deadline was armed for
+ * @told_round: the last round the registered agent was told of
  * @reason: enum ktls_attest_reason of the last state change
  * @reason_text: free text of the last verdict
  * @local_shutdown: the application shut the socket down (SHUT_RD bit 0,
@@ -137,6 +138,9 @@ struct katt_sock {
 	char reason_text[KTLS_ATTEST_REASON_TEXT_MAX];
 	struct timer_list deadline;
 
+	/* protected by katt_net.agent_lock */
+	u32 told_round;
+
 	atomic64_t tx_bytes;
 	atomic64_t rx_bytes;
 	atomic64_t tx_held;
@@ -153,15 +157,22 @@ struct katt_sock {
 /**
  * struct katt_net - per network namespace state
  * @net: the namespace
- * @lock: protects @socks and @agent_portid
+ * @lock: protects @socks
  * @socks: armed sockets of the namespace (struct katt_sock.net_node)
+ * @agent_lock: protects @agent_portid and @agent_sk; nests inside @lock
  * @agent_portid: netlink port of the registered agent; 0 none
+ * @agent_sk: the agent's netlink socket (a reference is held), for flow
+ *	control of the events it is sent
+ * @announce_work: announces rounds the agent has not been told of yet
  */
 struct katt_net {
 	struct net *net;
-	spinlock_t lock;	/* protects the next 2 fields */
+	spinlock_t lock;	/* protects the next field */
 	struct list_head socks;
+	spinlock_t agent_lock;	/* protects the next 2 fields */
 	u32 agent_portid;
+	struct sock *agent_sk;
+	struct delayed_work announce_work;
 };
 
 /* main.c */

@@ -5,12 +5,13 @@
  *
  * Threading: handlers run in process context in parallel
  * (parallel_ops); they find sockets on their namespace's list under
- * katt_net.lock and act on them with that lock held (ks->lock nests inside
- * it), so a socket cannot be freed under them: katt_sock_free() takes the
- * socket off the list first.  Notifications may be sent from the deadline
- * timer (softirq), so they never sleep (GFP_ATOMIC, unicast without
- * waiting).  Actions that need process context (reset on revoke) go to the
- * module's workqueue.
+ * katt_net.lock and act on them with that lock held, so a socket cannot be
+ * freed under them: katt_sock_free() takes the socket off the list first.
+ * Lock order: katt_net.lock, then katt_net.agent_lock, then katt_sock.lock.
+ * Notifications may be sent from the deadline timer (softirq), so they
+ * never sleep (GFP_ATOMIC, unicast without waiting).  Work that needs
+ * process context or has to wait for the agent to read (reset on revoke,
+ * announcing rounds) goes to the module's workqueue.
  *
  * Secrets: events for the agent (round-start) go only to the registered
  * agent of the socket's own namespace, by unicast; the monitor multicast
@@ -137,12 +138,33 @@ static int katt_fill_sock(struct sk_buff *skb, struct katt_sock *ks)
 	return 0;
 }
 
+/* Sizes of the events: they are small, and many may be queued at once. */
+static size_t katt_addrs_size(void)
+{
+	return nla_total_size(sizeof(u16)) +		/* family */
+	       2 * nla_total_size(sizeof(__be16)) +	/* ports */
+	       2 * nla_total_size(sizeof(struct in6_addr));
+}
+
+static size_t katt_state_msg_size(void)
+{
+	return nla_total_size_64bit(sizeof(u64)) +	/* cookie */
+	       3 * nla_total_size(sizeof(u32));		/* state, reason, round */
+}
+
+static size_t katt_round_msg_size(void)
+{
+	return nla_total_size_64bit(sizeof(u64)) +	/* cookie */
+	       4 * nla_total_size(sizeof(u32)) +	/* round .. timeout */
+	       katt_addrs_size();
+}
+
 /**
  * katt_notify_state - tell the monitor group of a socket's state change
  * @ks: the socket's state
  *
- * Any context; a lost notification (no memory) is not retried: the state
- * is always available from sock-get.
+ * Any context.  A listener that does not keep up loses events (ENOBUFS)
+ * and reads the states with sock-get.
  */
 void katt_notify_state(struct katt_sock *ks)
 {
@@ -156,7 +178,7 @@ void katt_notify_state(struct katt_sock *ks)
 		return;
 
 	katt_gate_fill_status(ks, &st);
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	skb = genlmsg_new(katt_state_msg_size(), GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &katt_genl_family, 0,
@@ -175,7 +197,7 @@ void katt_notify_state(struct katt_sock *ks)
 				KTLS_ATTEST_NLGRP_MONITOR, GFP_ATOMIC);
 }
 
-static struct sk_buff *katt_round_msg(struct katt_sock *ks)
+static struct sk_buff *katt_round_msg(struct katt_sock *ks, u32 *round)
 {
 	struct ktls_attest_status st;
 	struct sk_buff *skb;
@@ -187,7 +209,7 @@ static struct sk_buff *katt_round_msg(struct katt_sock *ks)
 	timeout_ms = ks->timeout_ms;
 	spin_unlock_bh(&ks->lock);
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	skb = genlmsg_new(katt_round_msg_size(), GFP_ATOMIC);
 	if (!skb)
 		return NULL;
 	hdr = genlmsg_put(skb, 0, 0, &katt_genl_family, 0,
@@ -204,21 +226,51 @@ static struct sk_buff *katt_round_msg(struct katt_sock *ks)
 		return NULL;
 	}
 	genlmsg_end(skb, hdr);
+	*round = st.round;
 	return skb;
 }
 
-static void katt_send_round(struct katt_net *kn, struct katt_sock *ks,
-			    u32 portid)
-{
-	struct sk_buff *skb = katt_round_msg(ks);
+/*
+ * Events for the agent are flow controlled: one is sent only while the
+ * agent's receive buffer has room for it and for the answers to the
+ * agent's own requests, so the kernel never overruns the agent (which
+ * would lose events and could lose the answer to its registration).
+ * Rounds not announced for want of room are announced by
+ * katt_announce_work() once the agent has read.
+ */
+#define KATT_AGENT_HEADROOM	(16 * 1024)
+#define KATT_ANNOUNCE_RETRY_MS	10
 
-	if (!skb) {
-		net_warn_ratelimited("ktls_attest: no memory to tell the agent of socket %llu; its round will time out\n",
-				     ks->cookie);
-		return;
-	}
-	/* an agent that is gone or not reading: the round times out */
-	genlmsg_unicast(kn->net, skb, portid);
+static bool katt_agent_has_room(struct sock *agent)
+{
+	return atomic_read(&agent->sk_rmem_alloc) + KATT_AGENT_HEADROOM <=
+	       READ_ONCE(agent->sk_rcvbuf);
+}
+
+/* Tell the agent of @ks's current round.  Under kn->agent_lock. */
+static int katt_announce_locked(struct katt_net *kn, struct katt_sock *ks)
+{
+	struct sk_buff *skb;
+	u32 round;
+	int err;
+
+	lockdep_assert_held(&kn->agent_lock);
+	if (!kn->agent_sk)
+		return -ENOTCONN;
+	if (!katt_agent_has_room(kn->agent_sk))
+		return -EAGAIN;
+	skb = katt_round_msg(ks, &round);
+	if (!skb)
+		return -ENOMEM;
+	err = genlmsg_unicast(kn->net, skb, kn->agent_portid);
+	if (!err)
+		ks->told_round = round;
+	return err;
+}
+
+static bool katt_announce_retry(int err)
+{
+	return err == -EAGAIN || err == -ENOMEM;
 }
 
 /**
@@ -226,30 +278,60 @@ static void katt_send_round(struct katt_net *kn, struct katt_sock *ks,
  * @ks: the socket's state
  *
  * Any context.  Without an agent the round waits for one until its
- * deadline (an agent that registers is told of every waiting socket).
+ * deadline; an agent that registers is told of every waiting socket.
  */
 void katt_notify_round(struct katt_sock *ks)
 {
-	u32 portid = READ_ONCE(ks->net->agent_portid);
+	struct katt_net *kn = ks->net;
+	int err;
 
-	if (portid)
-		katt_send_round(ks->net, ks, portid);
+	spin_lock_bh(&kn->agent_lock);
+	err = katt_announce_locked(kn, ks);
+	spin_unlock_bh(&kn->agent_lock);
+
+	if (katt_announce_retry(err))
+		mod_delayed_work(katt_wq, &kn->announce_work,
+				 msecs_to_jiffies(KATT_ANNOUNCE_RETRY_MS));
 }
 
-/* A new agent is told of every socket that waits for a round. */
-static void katt_notify_all_rounds(struct katt_net *kn, u32 portid)
+/* Announce every round under way that the agent has not been told of. */
+static void katt_announce_work(struct work_struct *work)
 {
+	struct katt_net *kn = container_of(to_delayed_work(work),
+					   struct katt_net, announce_work);
 	struct katt_sock *ks;
+	int err = 0;
 	u8 state;
 
 	spin_lock_bh(&kn->lock);
+	spin_lock(&kn->agent_lock);
 	list_for_each_entry(ks, &kn->socks, net_node) {
 		state = READ_ONCE(ks->state);
-		if (state == KTLS_ATTEST_STATE_PENDING ||
-		    state == KTLS_ATTEST_STATE_REATTESTING)
-			katt_send_round(kn, ks, portid);
+		if ((state != KTLS_ATTEST_STATE_PENDING &&
+		     state != KTLS_ATTEST_STATE_REATTESTING) ||
+		    ks->told_round == READ_ONCE(ks->round))
+			continue;
+		err = katt_announce_locked(kn, ks);
+		if (err)
+			break;
 	}
+	spin_unlock(&kn->agent_lock);
 	spin_unlock_bh(&kn->lock);
+
+	if (katt_announce_retry(err))
+		queue_delayed_work(katt_wq, &kn->announce_work,
+				   msecs_to_jiffies(KATT_ANNOUNCE_RETRY_MS));
+}
+
+/* Take the agent away; its socket reference is the caller's to put. */
+static struct sock *katt_agent_clear_locked(struct katt_net *kn)
+{
+	struct sock *old = kn->agent_sk;
+
+	lockdep_assert_held(&kn->agent_lock);
+	kn->agent_sk = NULL;
+	WRITE_ONCE(kn->agent_portid, 0);
+	return old;
 }
 
 struct katt_reset {
@@ -291,18 +373,27 @@ int ktls_attest_nl_agent_register_doit(struct sk_buff *skb,
 				       struct genl_info *info)
 {
 	struct katt_net *kn = katt_net(genl_info_net(info));
+	struct katt_sock *ks;
 
 	spin_lock_bh(&kn->lock);
-	if (kn->agent_portid) {
+	spin_lock(&kn->agent_lock);
+	if (kn->agent_sk) {
+		spin_unlock(&kn->agent_lock);
 		spin_unlock_bh(&kn->lock);
 		NL_SET_ERR_MSG(info->extack,
 			       "an agent is already registered in this network namespace");
 		return -EBUSY;
 	}
+	sock_hold(NETLINK_CB(skb).sk);
+	kn->agent_sk = NETLINK_CB(skb).sk;
 	WRITE_ONCE(kn->agent_portid, info->snd_portid);
+	/* the new agent has been told of nothing */
+	list_for_each_entry(ks, &kn->socks, net_node)
+		ks->told_round = 0;
+	spin_unlock(&kn->agent_lock);
 	spin_unlock_bh(&kn->lock);
 
-	katt_notify_all_rounds(kn, info->snd_portid);
+	mod_delayed_work(katt_wq, &kn->announce_work, 0);
 	return 0;
 }
 
@@ -310,18 +401,20 @@ int ktls_attest_nl_agent_unregister_doit(struct sk_buff *skb,
 					 struct genl_info *info)
 {
 	struct katt_net *kn = katt_net(genl_info_net(info));
-	int err = 0;
+	struct sock *old = NULL;
 
-	spin_lock_bh(&kn->lock);
-	if (kn->agent_portid != info->snd_portid) {
+	spin_lock_bh(&kn->agent_lock);
+	if (kn->agent_sk && kn->agent_portid == info->snd_portid)
+		old = katt_agent_clear_locked(kn);
+	spin_unlock_bh(&kn->agent_lock);
+
+	if (!old) {
 		NL_SET_ERR_MSG(info->extack,
 			       "the caller is not the registered agent");
-		err = -ENOENT;
-	} else {
-		WRITE_ONCE(kn->agent_portid, 0);
+		return -ENOENT;
 	}
-	spin_unlock_bh(&kn->lock);
-	return err;
+	sock_put(old);
+	return 0;
 }
 
 /* The agent's netlink socket went away: it is no longer registered. */
@@ -329,16 +422,19 @@ static int katt_netlink_event(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct sock *old = NULL;
 	struct katt_net *kn;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 
 	kn = katt_net(n->net);
-	spin_lock_bh(&kn->lock);
-	if (kn->agent_portid == n->portid)
-		WRITE_ONCE(kn->agent_portid, 0);
-	spin_unlock_bh(&kn->lock);
+	spin_lock_bh(&kn->agent_lock);
+	if (kn->agent_sk && kn->agent_portid == n->portid)
+		old = katt_agent_clear_locked(kn);
+	spin_unlock_bh(&kn->agent_lock);
+	if (old)
+		sock_put(old);
 	return NOTIFY_DONE;
 }
 
@@ -656,16 +752,24 @@ static int __net_init katt_net_init(struct net *net)
 	kn->net = net;
 	spin_lock_init(&kn->lock);
 	INIT_LIST_HEAD(&kn->socks);
+	spin_lock_init(&kn->agent_lock);
+	INIT_DELAYED_WORK(&kn->announce_work, katt_announce_work);
 	return 0;
 }
 
 /*
  * Armed sockets are an application's: each holds a reference on its
- * namespace, so none is left when the namespace goes.
+ * namespace, so none is left when the namespace goes.  An agent can be
+ * (the module is being unloaded under a running agent).
  */
 static void __net_exit katt_net_exit(struct net *net)
 {
-	WARN_ON_ONCE(!list_empty(&katt_net(net)->socks));
+	struct katt_net *kn = katt_net(net);
+
+	cancel_delayed_work_sync(&kn->announce_work);
+	WARN_ON_ONCE(!list_empty(&kn->socks));
+	if (kn->agent_sk)
+		sock_put(kn->agent_sk);
 }
 
 static struct pernet_operations katt_net_ops = {
