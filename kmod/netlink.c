@@ -476,6 +476,9 @@ static int katt_arm_locked(struct sock *sk, struct genl_info *info,
 	if (!ks)
 		return -ENOMEM;
 	katt_gate_init(ks, NULL);
+	/* a keyed socket is held from the moment the wrappers are in */
+	if (katt_sk_keyed(sk))
+		katt_gate_keys_coming(ks);
 	if (tb[KTLS_ATTEST_A_SOCK_ROLE])
 		ks->role = nla_get_u32(tb[KTLS_ATTEST_A_SOCK_ROLE]);
 	if (tb[KTLS_ATTEST_A_SOCK_TIMEOUT_MS])

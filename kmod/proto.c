@@ -175,7 +175,8 @@ bool katt_sk_keyed(struct sock *sk)
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tls_context *ctx;
 
-	if (icsk->icsk_ulp_ops == &katt_ulp_ops || !icsk->icsk_ulp_data)
+	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls") ||
+	    !icsk->icsk_ulp_data)
 		return false;
 	ctx = tls_get_ctx(sk);
 	return ctx->tx_conf != TLS_BASE || ctx->rx_conf != TLS_BASE;
@@ -354,6 +355,7 @@ static int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 	if (unlikely(!w))
 		return -EBUSY;
+	/* cmsgs are checked for the attestation record type */
 	if (unlikely(!READ_ONCE(w->ks->open) || msg->msg_controllen))
 		return katt_sendmsg_slow(w, sk, msg, size);
 	ret = w->inner->sendmsg(sk, msg, size);
