@@ -20,22 +20,31 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
-.PHONY: all module userspace check deps style style-checkpatch style-sparse clean
+.PHONY: all module userspace check deps gen style style-checkpatch style-sparse clean
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
 
-SELFTESTS := tpm_basic stacking module_unload
+SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
 KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
+KATT_NL_LIB := selftests/lib/katt_nl.c selftests/lib/katt_nl.h
 
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+CPPFLAGS += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 
 $(B)/selftests/tpm_basic: LDLIBS += $(call pc_libs,tss2-esys tss2-tctildr tss2-rc libcrypto)
-$(B)/selftests/stacking: $(KTLS_LIB)
-$(B)/selftests/module_unload: $(KTLS_LIB)
+KATT_TEST_LIB := selftests/lib/katt_test.c selftests/lib/katt_test.h \
+	selftests/lib/katt_harness.h
+GATE_TESTS := $(addprefix $(B)/selftests/,gate gate_netlink gate_life)
+NL_TESTS := $(GATE_TESTS) $(addprefix $(B)/selftests/,stacking module_unload)
 
-$(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+$(NL_TESTS): $(KTLS_LIB) $(KATT_NL_LIB)
+$(NL_TESTS): LDLIBS += $(call pc_libs,libnl-genl-3.0)
+$(GATE_TESTS): $(KATT_TEST_LIB)
+
+$(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
@@ -88,6 +97,15 @@ style-sparse:
 
 deps:
 	tools/deps install
+
+# The netlink uAPI header and the kernel's policies and op table follow
+# from the YAML spec.  The outputs are committed (a build needs no
+# python3-yaml) and selftests/host/nlspec-gen.sh fails if they are stale.
+NLSPEC := Documentation/netlink/specs/ktls_attest.yaml
+gen:
+	tools/nlspec-gen $(NLSPEC) --mode uapi -o uapi/linux/ktls_attest_netlink.h
+	tools/nlspec-gen $(NLSPEC) --mode kernel-c -o kmod/netlink_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -40,10 +40,25 @@
 
 #include <linux/net.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <net/genetlink.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include <linux/ktls_attest.h>
+
 #define KATT_WRAP_SLOTS 4
+
+/* struct katt_sock.local_shutdown bits */
+#define KATT_SHUT_RD	1
+#define KATT_SHUT_WR	2
+
+enum katt_wait_for {
+	KATT_WAIT_SEND,
+	KATT_WAIT_RECV,
+	KATT_WAIT_ROUND,
+};
 
 struct katt_sock;
 
@@ -68,8 +83,30 @@ struct katt_wrap {
 /**
  * struct katt_sock - per-socket state of an armed socket
  * @sk: the socket
+ * @net: its network namespace's state
  * @base: the plain TCP proto (tcp_prot or tcpv6_prot) under everything
  * @base_ops: the plain stream proto_ops under everything
+ * @cookie: the socket's cookie (SO_COOKIE)
+ * @net_node: in katt_net.socks
+ * @open: the gate lets records through; the data path's one branch
+ * @lock: protects the gate fields below it
+ * @state: enum ktls_attest_state
+ * @role: enum ktls_attest_role flags
+ * @policy_flags: enum ktls_attest_policy_flags
+ * @timeout_ms: deadline of each round
+ * @round: current or last round, from 1
+ * @timer_round: the round @deadline was armed for
+ * @told_round: the last round the registered agent was told of
+ * @reason: enum ktls_attest_reason of the last state change
+ * @reason_text: free text of the last verdict
+ * @local_shutdown: the application shut the socket down (SHUT_RD bit 0,
+ *	SHUT_WR bit 1): wakes and ends waits in the gate
+ * @dead: the socket is closing: no new timer
+ * @armed_time: CLOCK_REALTIME ns when armed
+ * @pass_time: CLOCK_REALTIME ns of the last pass, 0 never
+ * @deadline: fails the round closed when it expires
+ * @tx_bytes, @rx_bytes: bytes moved through the gate (statistics)
+ * @tx_held, @rx_held: calls that found the gate closed (statistics)
  * @nwraps: number of slots of @wraps in use
  * @module_ref: this state holds the socket's module reference (the ULP
  *	slot was handed over to tls)
@@ -78,8 +115,36 @@ struct katt_wrap {
  */
 struct katt_sock {
 	struct sock *sk;
+	struct katt_net *net;
 	struct proto *base;
 	const struct proto_ops *base_ops;
+	u64 cookie;
+	struct list_head net_node;
+
+	bool open;
+
+	spinlock_t lock;	/* protects the fields up to @deadline */
+	u8 state;
+	u8 role;
+	u8 reason;
+	u8 local_shutdown;
+	bool dead;
+	u32 policy_flags;
+	u32 timeout_ms;
+	u32 round;
+	u32 timer_round;
+	u64 armed_time;
+	u64 pass_time;
+	char reason_text[KTLS_ATTEST_REASON_TEXT_MAX];
+	struct timer_list deadline;
+
+	/* protected by katt_net.agent_lock */
+	u32 told_round;
+
+	atomic64_t tx_bytes;
+	atomic64_t rx_bytes;
+	atomic64_t tx_held;
+	atomic64_t rx_held;
 
 	/* protected by lock_sock(sk), or owned by the cloning context */
 	unsigned int nwraps;
@@ -88,6 +153,30 @@ struct katt_sock {
 	struct rcu_head rcu;
 	struct katt_wrap wraps[KATT_WRAP_SLOTS];
 };
+
+/**
+ * struct katt_net - per network namespace state
+ * @net: the namespace
+ * @lock: protects @socks
+ * @socks: armed sockets of the namespace (struct katt_sock.net_node)
+ * @agent_lock: protects @agent_portid and @agent_sk; nests inside @lock
+ * @agent_portid: netlink port of the registered agent; 0 none
+ * @agent_sk: the agent's netlink socket (a reference is held), for flow
+ *	control of the events it is sent
+ * @announce_work: announces rounds the agent has not been told of yet
+ */
+struct katt_net {
+	struct net *net;
+	spinlock_t lock;	/* protects the next field */
+	struct list_head socks;
+	spinlock_t agent_lock;	/* protects the next 2 fields */
+	u32 agent_portid;
+	struct sock *agent_sk;
+	struct delayed_work announce_work;
+};
+
+/* main.c */
+extern struct workqueue_struct *katt_wq;
 
 /* ulp.c */
 extern struct tcp_ulp_ops katt_ulp_ops;
@@ -100,6 +189,36 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 void katt_sock_free(struct katt_sock *ks);
 int katt_wrap_install_locked(struct katt_sock *ks, struct proto *inner,
 			     const struct proto_ops *inner_ops);
+bool katt_sk_keyed(struct sock *sk);
+
+/* gate.c */
+void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent);
+void katt_gate_keys_coming(struct katt_sock *ks);
+void katt_gate_keys_done(struct katt_sock *ks, bool keyed);
+int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
+		      u8 reason, const char *text, struct netlink_ext_ack *extack);
+int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack);
+int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo);
+void katt_gate_shutdown(struct katt_sock *ks, int how);
+void katt_gate_teardown(struct katt_sock *ks);
+void katt_gate_fill_status(struct katt_sock *ks,
+			   struct ktls_attest_status *st);
+
+/* sockopt.c */
+int katt_sockopt_set(struct katt_sock *ks, int optname, sockptr_t optval,
+		     unsigned int optlen);
+int katt_sockopt_get(struct katt_sock *ks, int optname, char __user *optval,
+		     int __user *optlen);
+
+/* netlink.c */
+int katt_netlink_init(void);
+void katt_netlink_exit(void);
+struct katt_net *katt_net(const struct net *net);
+void katt_net_add(struct katt_sock *ks);
+void katt_net_del(struct katt_sock *ks);
+void katt_notify_state(struct katt_sock *ks);
+void katt_notify_round(struct katt_sock *ks);
+void katt_reset_async(struct sock *sk);
 
 /**
  * katt_wrap_of - the wrapper slot a socket is currently wrapped with

@@ -40,10 +40,12 @@ static int katt_ulp_init(struct sock *sk)
 	if (!ks)
 		return -ENOMEM;
 
+	katt_gate_init(ks, NULL);
 	err = katt_wrap_install_locked(ks, base, ks->base_ops);
 	if (err)
 		goto out_free;
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ks);
+	katt_net_add(ks);
 	return 0;
 
 out_free:
@@ -61,6 +63,8 @@ static void katt_ulp_release(struct sock *sk)
 
 	if (!ks)	/* a child whose state could not be allocated */
 		return;
+	/* only sockets with a kTLS key have deadlines, and tls holds their slot */
+	WARN_ON_ONCE(timer_pending(&ks->deadline));
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ks->base);
 	katt_sock_free(ks);
@@ -94,11 +98,13 @@ static void katt_ulp_clone(const struct request_sock *req, struct sock *newsk,
 	ks = katt_sock_alloc(newsk, base, parent->base_ops, priority);
 	if (!ks)
 		return;
+	katt_gate_init(ks, parent);
 	if (katt_wrap_install_locked(ks, base, ks->base_ops)) {
 		katt_sock_free(ks);
 		return;
 	}
 	rcu_assign_pointer(inet_csk(newsk)->icsk_ulp_data, ks);
+	katt_net_add(ks);
 }
 
 struct tcp_ulp_ops katt_ulp_ops __read_mostly = {

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ktls-attest: the gate's state machine, its deadlines and its waits.
+ *
+ *   ARMED --first kTLS key--> PENDING --pass--> PASSED <-----pass-----+
+ *                               |                 |                   |
+ *                               |                 +--reattest--> REATTESTING
+ *                               | fail, deadline                      |
+ *                               v                    fail, deadline   v
+ *                             FAILED                              REVOKED
+ *
+ * and a revoke verdict takes any state that is not terminal to REVOKED.
+ * ks->open caches "records may move" for the data path; it changes only
+ * under ks->lock, together with the state.  Every change wakes the socket's
+ * wait queue (blocked callers and pollers) and is told to the monitor
+ * group; a new round is also told to the registered agent.
+ */
+
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <net/sock.h>
+
+#include "ktls_attest.h"
+
+static bool katt_state_open(u8 state, u32 policy_flags)
+{
+	switch (state) {
+	case KTLS_ATTEST_STATE_ARMED:
+	case KTLS_ATTEST_STATE_PASSED:
+		return true;
+	case KTLS_ATTEST_STATE_REATTESTING:
+		return !(policy_flags & KTLS_ATTEST_POLICY_FLAGS_HOLD_REATTEST);
+	default:
+		return false;
+	}
+}
+
+static bool katt_state_terminal(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_REVOKED ||
+	       state == KTLS_ATTEST_STATE_FAILED;
+}
+
+static bool katt_state_in_round(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_PENDING ||
+	       state == KTLS_ATTEST_STATE_REATTESTING;
+}
+
+static int katt_state_errno(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_FAILED ? -EKEYREJECTED : -EKEYREVOKED;
+}
+
+static void katt_set_state_locked(struct katt_sock *ks, u8 state, u8 reason)
+{
+	lockdep_assert_held(&ks->lock);
+	ks->state = state;
+	ks->reason = reason;
+	WRITE_ONCE(ks->open, katt_state_open(state, ks->policy_flags));
+}
+
+static void katt_round_start_locked(struct katt_sock *ks, u8 state)
+{
+	lockdep_assert_held(&ks->lock);
+	ks->round++;
+	ks->timer_round = ks->round;
+	ks->reason_text[0] = '\0';
+	katt_set_state_locked(ks, state, KTLS_ATTEST_REASON_NONE);
+	if (!ks->dead)
+		mod_timer(&ks->deadline,
+			  jiffies + msecs_to_jiffies(ks->timeout_ms));
+}
+
+/* Wake blocked callers and pollers of the socket. */
+static void katt_wake(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLIN | EPOLLRDNORM |
+					   EPOLLOUT | EPOLLWRNORM | EPOLLERR);
+	rcu_read_unlock();
+}
+
+/* After a state change, outside ks->lock. */
+static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
+{
+	katt_wake(ks->sk);
+	katt_notify_state(ks);
+	if (round_started)
+		katt_notify_round(ks);
+	if (reset)
+		katt_reset_async(ks->sk);
+}
+
+static bool katt_reset_wanted_locked(struct katt_sock *ks)
+{
+	return katt_state_terminal(ks->state) &&
+	       (ks->policy_flags & KTLS_ATTEST_POLICY_FLAGS_RESET_ON_REVOKE);
+}
+
+static void katt_deadline_expired(struct timer_list *t)
+{
+	struct katt_sock *ks = from_timer(ks, t, deadline);
+	bool reset;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->dead || !katt_state_in_round(ks->state) ||
+	    ks->timer_round != ks->round) {
+		spin_unlock_bh(&ks->lock);
+		return;
+	}
+	katt_set_state_locked(ks, ks->state == KTLS_ATTEST_STATE_PENDING ?
+			      KTLS_ATTEST_STATE_FAILED :
+			      KTLS_ATTEST_STATE_REVOKED,
+			      KTLS_ATTEST_REASON_TIMEOUT);
+	strscpy(ks->reason_text, "no verdict before the round's deadline",
+		sizeof(ks->reason_text));
+	reset = katt_reset_wanted_locked(ks);
+	spin_unlock_bh(&ks->lock);
+
+	katt_changed(ks, false, reset);
+}
+
+/**
+ * katt_gate_init - the gate of a newly armed socket
+ * @ks: its state
+ * @parent: the listener's state for an accepted child (inherits role and
+ *	policy), or NULL
+ */
+void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent)
+{
+	spin_lock_init(&ks->lock);
+	timer_setup(&ks->deadline, katt_deadline_expired, 0);
+	ks->state = KTLS_ATTEST_STATE_ARMED;
+	ks->open = true;
+	ks->armed_time = ktime_get_real_ns();
+	if (parent) {
+		ks->role = parent->role;
+		ks->policy_flags = parent->policy_flags;
+		ks->timeout_ms = parent->timeout_ms;
+	} else {
+		ks->role = KTLS_ATTEST_ROLE_RELYING_PARTY;
+		ks->timeout_ms = KTLS_ATTEST_TIMEOUT_MS_DEFAULT;
+	}
+}
+
+/**
+ * katt_gate_keys_coming - a kTLS key is about to be installed
+ * @ks: socket state
+ *
+ * Closes the gate of an ARMED socket before tls installs the key, so that
+ * no call of another thread can move data between the key and the state
+ * change.  katt_gate_keys_done() follows.
+ */
+void katt_gate_keys_coming(struct katt_sock *ks)
+{
+	spin_lock_bh(&ks->lock);
+	if (ks->state == KTLS_ATTEST_STATE_ARMED)
+		WRITE_ONCE(ks->open, false);
+	spin_unlock_bh(&ks->lock);
+}
+
+/**
+ * katt_gate_keys_done - the key installation of katt_gate_keys_coming() ended
+ * @ks: socket state
+ * @keyed: the socket has at least one kTLS key now
+ *
+ * The first key makes an ARMED socket PENDING and starts its first round;
+ * if no key went in, the handshake may go on.
+ */
+void katt_gate_keys_done(struct katt_sock *ks, bool keyed)
+{
+	bool started = false;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->state == KTLS_ATTEST_STATE_ARMED) {
+		if (keyed) {
+			katt_round_start_locked(ks, KTLS_ATTEST_STATE_PENDING);
+			started = true;
+		} else {
+			WRITE_ONCE(ks->open, true);
+		}
+	}
+	spin_unlock_bh(&ks->lock);
+
+	if (started)
+		katt_changed(ks, true, false);
+}
+
+/**
+ * katt_gate_verdict - apply a verdict
+ * @ks: socket state
+ * @round: the round the verdict is for (pass and fail only)
+ * @verdict: enum ktls_attest_verdict
+ * @reason: enum ktls_attest_reason: who gave it
+ * @text: free text for people, or NULL
+ * @extack: for the error message
+ *
+ * Return: 0; -EINVAL if no round is under way (pass, fail); -ESTALE if
+ * @round is not the current round; -EALREADY if the socket is already
+ * revoked or failed (revoke); -ENOENT if the socket is closing.
+ */
+int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
+		      u8 reason, const char *text,
+		      struct netlink_ext_ack *extack)
+{
+	bool reset;
+	int err;
+	u8 state;
+
+	spin_lock_bh(&ks->lock);
+	err = -ENOENT;
+	if (ks->dead) {
+		NL_SET_ERR_MSG(extack, "socket is closing");
+		goto out_unlock;
+	}
+
+	if (verdict == KTLS_ATTEST_VERDICT_REVOKE) {
+		err = -EALREADY;
+		if (katt_state_terminal(ks->state)) {
+			NL_SET_ERR_MSG(extack, "socket is already revoked or failed");
+			goto out_unlock;
+		}
+		state = KTLS_ATTEST_STATE_REVOKED;
+	} else {
+		err = -EINVAL;
+		if (!katt_state_in_round(ks->state)) {
+			NL_SET_ERR_MSG(extack, "no attestation round is under way on this socket");
+			goto out_unlock;
+		}
+		err = -ESTALE;
+		if (round != ks->round) {
+			NL_SET_ERR_MSG(extack, "verdict is not for the socket's current round");
+			goto out_unlock;
+		}
+		if (verdict == KTLS_ATTEST_VERDICT_PASS)
+			state = KTLS_ATTEST_STATE_PASSED;
+		else if (ks->state == KTLS_ATTEST_STATE_PENDING)
+			state = KTLS_ATTEST_STATE_FAILED;
+		else
+			state = KTLS_ATTEST_STATE_REVOKED;
+	}
+
+	katt_set_state_locked(ks, state, reason);
+	if (state == KTLS_ATTEST_STATE_PASSED)
+		ks->pass_time = ktime_get_real_ns();
+	strscpy(ks->reason_text, text ? text : "", sizeof(ks->reason_text));
+	del_timer(&ks->deadline);
+	reset = katt_reset_wanted_locked(ks);
+	spin_unlock_bh(&ks->lock);
+
+	katt_changed(ks, false, reset);
+	return 0;
+
+out_unlock:
+	spin_unlock_bh(&ks->lock);
+	return err;
+}
+
+/**
+ * katt_gate_reattest - start a new round on a passed socket
+ * @ks: socket state
+ * @extack: for the error message, or NULL
+ *
+ * A round already under way is joined, not restarted.
+ *
+ * Return: 0; -EINVAL before the first kTLS key; -EKEYREVOKED or
+ * -EKEYREJECTED on a revoked or failed socket.
+ */
+int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack)
+{
+	bool started = false;
+	int err = 0;
+
+	spin_lock_bh(&ks->lock);
+	switch (ks->state) {
+	case KTLS_ATTEST_STATE_PASSED:
+		katt_round_start_locked(ks, KTLS_ATTEST_STATE_REATTESTING);
+		started = true;
+		break;
+	case KTLS_ATTEST_STATE_ARMED:
+		NL_SET_ERR_MSG(extack, "socket has no kTLS key yet");
+		err = -EINVAL;
+		break;
+	case KTLS_ATTEST_STATE_PENDING:
+	case KTLS_ATTEST_STATE_REATTESTING:
+		break;
+	default:
+		NL_SET_ERR_MSG(extack, "socket is revoked or failed");
+		err = katt_state_errno(ks->state);
+		break;
+	}
+	spin_unlock_bh(&ks->lock);
+
+	if (started)
+		katt_changed(ks, true, false);
+	return err;
+}
+
+/**
+ * katt_gate_shutdown - the application shuts the socket down
+ * @ks: socket state
+ * @how: SHUT_RD, SHUT_WR or SHUT_RDWR
+ *
+ * Ends waits in the gate (inet_shutdown() wakes them): a held receive
+ * returns 0, a held send fails with EPIPE.
+ */
+void katt_gate_shutdown(struct katt_sock *ks, int how)
+{
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return;
+	spin_lock_bh(&ks->lock);
+	ks->local_shutdown |= how + 1;
+	spin_unlock_bh(&ks->lock);
+}
+
+/* > 0: wait on; 0: go on; < 0: fail with that */
+static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
+{
+	struct sock *sk = ks->sk;
+	u8 state = READ_ONCE(ks->state);
+
+	if (katt_state_terminal(state))
+		return katt_state_errno(state);
+	if (what == KATT_WAIT_ROUND) {
+		if (!katt_state_in_round(state))
+			return 0;
+	} else if (READ_ONCE(ks->open)) {
+		return 0;
+	}
+	if (READ_ONCE(sk->sk_err))
+		return sock_error(sk);
+	if (what == KATT_WAIT_SEND &&
+	    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+		return -EPIPE;
+	if (what == KATT_WAIT_RECV &&
+	    (READ_ONCE(ks->local_shutdown) & KATT_SHUT_RD))
+		return -ESHUTDOWN;
+	return 1;
+}
+
+/**
+ * katt_gate_wait - wait until the gate opens, or the round ends
+ * @ks: socket state
+ * @what: a send, a receive, or the end of the current round
+ * @timeo: in: how long (0: do not wait); out: what is left
+ *
+ * Interruptible.  Wakes on every state change, on shutdown() and on socket
+ * errors.  Whoever waited must look the socket's inner proto up again
+ * afterwards: keys may have been installed meanwhile.
+ *
+ * Return: 0 when the gate is open (for %KATT_WAIT_ROUND: the round ended
+ * with a pass); -EKEYREVOKED, -EKEYREJECTED; -EAGAIN when @timeo runs out;
+ * -EINTR or -ERESTARTSYS on a signal; -EPIPE (send) or -ESHUTDOWN (receive)
+ * after shutdown(); a pending socket error.
+ */
+int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = ks->sk;
+	int ret;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	for (;;) {
+		ret = katt_gate_check(ks, what);
+		if (ret <= 0)
+			break;
+		if (!*timeo) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return ret;
+}
+
+/**
+ * katt_gate_teardown - the socket is closing (process context)
+ * @ks: socket state
+ *
+ * No timer is armed after this and none runs any more.
+ */
+void katt_gate_teardown(struct katt_sock *ks)
+{
+	spin_lock_bh(&ks->lock);
+	ks->dead = true;
+	spin_unlock_bh(&ks->lock);
+	del_timer_sync(&ks->deadline);
+}
+
+void katt_gate_fill_status(struct katt_sock *ks, struct ktls_attest_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	spin_lock_bh(&ks->lock);
+	st->state = ks->state;
+	st->role = ks->role;
+	st->reason = ks->reason;
+	st->round = ks->round;
+	st->pass_time_ns = ks->pass_time;
+	strscpy(st->reason_text, ks->reason_text, sizeof(st->reason_text));
+	spin_unlock_bh(&ks->lock);
+	st->cookie = ks->cookie;
+}
