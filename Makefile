@@ -6,6 +6,8 @@
 #   make check      install missing dependencies, build, run host and VM tests
 #   make deps       install missing Debian packages (tools/deps)
 #   make style      checkpatch and sparse on the module
+#   make bench      build the module and the benchmark, run it in the test VM
+#                   (not part of check; BENCH_ARGS go to gate-bench)
 #
 # KVER / KDIR default to the newest installed kernel that has both an image
 # and headers (tools/kver); override either on the command line.
@@ -20,7 +22,8 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
-.PHONY: all module userspace check deps gen style style-checkpatch style-sparse clean
+.PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
+	bench bench-build clean
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -49,6 +52,23 @@ $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 userspace: $(SELFTEST_BINS)
+
+# --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
+
+BENCH_BIN := $(B)/bench/gate-bench
+$(BENCH_BIN): tools/bench/gate-bench.c $(KTLS_LIB) $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iselftests/lib $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(call pc_libs,libnl-genl-3.0) -lpthread -lm
+
+bench-build: $(BENCH_BIN)
+
+# Boots the test VM once and prints the table (about 2.5 minutes).
+BENCH_ARGS ?=
+bench: deps
+	$(MAKE) module bench-build
+	tools/bench/run $(BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
 
