@@ -9,11 +9,16 @@
  *                               v                    fail, deadline   v
  *                             FAILED                              REVOKED
  *
- * and a revoke verdict takes any state that is not terminal to REVOKED.
- * ks->open caches "records may move" for the data path; it changes only
- * under ks->lock, together with the state.  Every change wakes the socket's
- * wait queue (blocked callers and pollers) and is told to the monitor
- * group; a new round is also told to the registered agent.
+ * and a revoke verdict takes any state that is not terminal to REVOKED; a
+ * protocol violation of the peer ends a round like a failing verdict, and
+ * an attestation message from the peer on a PASSED socket starts a round.
+ * ks->open caches "records may move"; ks->tx_open and ks->rx_open add that
+ * no attestation message waits to go out ahead of the application's data
+ * and that no record kept for the application waits to be read: those are
+ * the data paths' one branch.  All three change only under ks->lock.
+ * Every change wakes the socket's wait queue (blocked callers and pollers)
+ * and is told to the monitor group; a new round is also told to the
+ * registered agent.
  */
 
 #include <linux/poll.h>
@@ -54,12 +59,29 @@ static int katt_state_errno(u8 state)
 	return state == KTLS_ATTEST_STATE_FAILED ? -EKEYREJECTED : -EKEYREVOKED;
 }
 
+/**
+ * katt_gate_update_open_locked - recompute the data paths' flags
+ * @ks: socket state, ks->lock held
+ *
+ * After a state change, and when the relay's transmit queue or receive
+ * queue for the application becomes empty or not.
+ */
+void katt_gate_update_open_locked(struct katt_sock *ks)
+{
+	bool open = katt_state_open(ks->state, ks->policy_flags);
+
+	lockdep_assert_held(&ks->lock);
+	WRITE_ONCE(ks->open, open);
+	WRITE_ONCE(ks->tx_open, open && list_empty(&ks->txq));
+	WRITE_ONCE(ks->rx_open, open && !ks->rxq_recs);
+}
+
 static void katt_set_state_locked(struct katt_sock *ks, u8 state, u8 reason)
 {
 	lockdep_assert_held(&ks->lock);
 	ks->state = state;
 	ks->reason = reason;
-	WRITE_ONCE(ks->open, katt_state_open(state, ks->policy_flags));
+	katt_gate_update_open_locked(ks);
 }
 
 static void katt_round_start_locked(struct katt_sock *ks, u8 state)
@@ -87,13 +109,22 @@ static void katt_wake(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/* Wake blocked callers and pollers of @ks's socket. */
+void katt_gate_wake(struct katt_sock *ks)
+{
+	katt_wake(ks->sk);
+}
+
 /* After a state change, outside ks->lock. */
 static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 {
 	katt_wake(ks->sk);
 	katt_notify_state(ks);
-	if (round_started)
+	if (round_started) {
 		katt_notify_round(ks);
+		/* the kernel reads the peer's records during a round */
+		katt_relay_kick(ks);
+	}
 	if (reset)
 		katt_reset_async(ks->sk);
 }
@@ -102,6 +133,15 @@ static bool katt_reset_wanted_locked(struct katt_sock *ks)
 {
 	return katt_state_terminal(ks->state) &&
 	       (ks->policy_flags & KTLS_ATTEST_POLICY_FLAGS_RESET_ON_REVOKE);
+}
+
+/* End the round under way closed: a first round fails, a later one revokes. */
+static void katt_round_fail_locked(struct katt_sock *ks, u8 reason)
+{
+	lockdep_assert_held(&ks->lock);
+	katt_set_state_locked(ks, ks->state == KTLS_ATTEST_STATE_PENDING ?
+			      KTLS_ATTEST_STATE_FAILED :
+			      KTLS_ATTEST_STATE_REVOKED, reason);
 }
 
 static void katt_deadline_expired(struct timer_list *t)
@@ -115,16 +155,95 @@ static void katt_deadline_expired(struct timer_list *t)
 		spin_unlock_bh(&ks->lock);
 		return;
 	}
-	katt_set_state_locked(ks, ks->state == KTLS_ATTEST_STATE_PENDING ?
-			      KTLS_ATTEST_STATE_FAILED :
-			      KTLS_ATTEST_STATE_REVOKED,
-			      KTLS_ATTEST_REASON_TIMEOUT);
+	katt_round_fail_locked(ks, KTLS_ATTEST_REASON_TIMEOUT);
 	strscpy(ks->reason_text, "no verdict before the round's deadline",
 		sizeof(ks->reason_text));
 	reset = katt_reset_wanted_locked(ks);
 	spin_unlock_bh(&ks->lock);
 
 	katt_changed(ks, false, reset);
+}
+
+/**
+ * katt_gate_protocol_error - the peer broke the transport protocol
+ * @ks: socket state
+ * @what: what it did, for the reason text
+ * @err: an errno that goes with it, or 0
+ *
+ * Fails the socket closed: the round under way (or, on a passed socket, the
+ * connection) ends as FAILED or REVOKED with reason "protocol".  Process
+ * context.
+ */
+void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err)
+{
+	bool reset;
+
+	spin_lock_bh(&ks->lock);
+	if (katt_state_terminal(ks->state) ||
+	    ks->state == KTLS_ATTEST_STATE_ARMED) {
+		spin_unlock_bh(&ks->lock);
+		return;
+	}
+	if (katt_state_in_round(ks->state))
+		katt_round_fail_locked(ks, KTLS_ATTEST_REASON_PROTOCOL);
+	else
+		katt_set_state_locked(ks, KTLS_ATTEST_STATE_REVOKED,
+				      KTLS_ATTEST_REASON_PROTOCOL);
+	if (err)
+		snprintf(ks->reason_text, sizeof(ks->reason_text),
+			 "%s (error %d)", what, err);
+	else
+		strscpy(ks->reason_text, what, sizeof(ks->reason_text));
+	del_timer(&ks->deadline);
+	reset = katt_reset_wanted_locked(ks);
+	spin_unlock_bh(&ks->lock);
+
+	katt_changed(ks, false, reset);
+}
+
+/**
+ * katt_gate_peer_message - an attestation message arrived from the peer
+ * @ks: socket state
+ * @round: out: the round it belongs to
+ *
+ * On a passed socket the peer has started a new round (a re-attestation
+ * challenge, say): so does this side, and its agent is told of it before
+ * it gets the message.
+ *
+ * Return: true if the message is to go to the agent, false if the socket
+ * is revoked, failed or closing (it is dropped).
+ */
+bool katt_gate_peer_message(struct katt_sock *ks, u32 *round)
+{
+	bool started = false, ret = true;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->dead || katt_state_terminal(ks->state) ||
+	    ks->state == KTLS_ATTEST_STATE_ARMED) {
+		ret = false;
+	} else if (ks->state == KTLS_ATTEST_STATE_PASSED) {
+		katt_round_start_locked(ks, KTLS_ATTEST_STATE_REATTESTING);
+		started = true;
+	}
+	*round = ks->round;
+	spin_unlock_bh(&ks->lock);
+
+	if (started)
+		katt_changed(ks, true, false);
+	return ret;
+}
+
+/**
+ * katt_round_ready - the agent can be told of the socket's rounds
+ * @ks: socket state
+ *
+ * Both kTLS keys (the agent's messages go out and come in as records) and
+ * the binding (what the Evidence is bound to) are in.
+ */
+bool katt_round_ready(struct katt_sock *ks)
+{
+	return READ_ONCE(ks->has_tx) && READ_ONCE(ks->has_rx) &&
+	       READ_ONCE(ks->has_binding);
 }
 
 /**
@@ -139,6 +258,8 @@ void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent)
 	timer_setup(&ks->deadline, katt_deadline_expired, 0);
 	ks->state = KTLS_ATTEST_STATE_ARMED;
 	ks->open = true;
+	ks->tx_open = true;
+	ks->rx_open = true;
 	ks->armed_time = ktime_get_real_ns();
 	if (parent) {
 		ks->role = parent->role;
@@ -161,36 +282,80 @@ void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent)
 void katt_gate_keys_coming(struct katt_sock *ks)
 {
 	spin_lock_bh(&ks->lock);
-	if (ks->state == KTLS_ATTEST_STATE_ARMED)
+	if (ks->state == KTLS_ATTEST_STATE_ARMED) {
 		WRITE_ONCE(ks->open, false);
+		WRITE_ONCE(ks->tx_open, false);
+		WRITE_ONCE(ks->rx_open, false);
+	}
 	spin_unlock_bh(&ks->lock);
 }
 
 /**
  * katt_gate_keys_done - the key installation of katt_gate_keys_coming() ended
  * @ks: socket state
- * @keyed: the socket has at least one kTLS key now
+ * @tx: the socket has its kTLS transmit key now
+ * @rx: the socket has its kTLS receive key now
  *
  * The first key makes an ARMED socket PENDING and starts its first round;
- * if no key went in, the handshake may go on.
+ * if no key went in, the handshake may go on.  The agent is told of the
+ * round once both keys and the binding are in.
  */
-void katt_gate_keys_done(struct katt_sock *ks, bool keyed)
+void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx)
 {
-	bool started = false;
+	bool started = false, in_round;
 
 	spin_lock_bh(&ks->lock);
+	WRITE_ONCE(ks->has_tx, tx);
+	WRITE_ONCE(ks->has_rx, rx);
 	if (ks->state == KTLS_ATTEST_STATE_ARMED) {
-		if (keyed) {
+		if (tx || rx) {
 			katt_round_start_locked(ks, KTLS_ATTEST_STATE_PENDING);
 			started = true;
 		} else {
-			WRITE_ONCE(ks->open, true);
+			katt_gate_update_open_locked(ks);
 		}
 	}
+	in_round = katt_state_in_round(ks->state);
 	spin_unlock_bh(&ks->lock);
 
-	if (started)
+	if (started) {
 		katt_changed(ks, true, false);
+	} else if (in_round) {
+		/* the second key may complete what the agent needs */
+		katt_notify_round(ks);
+		katt_relay_kick(ks);
+	}
+}
+
+/**
+ * katt_gate_set_binding - the application gives the connection binding
+ * @ks: socket state
+ * @b: the binding, checked
+ *
+ * Return: 0; -EALREADY if the socket has one; -EKEYREVOKED or
+ * -EKEYREJECTED on a revoked or failed socket.
+ */
+int katt_gate_set_binding(struct katt_sock *ks,
+			  const struct ktls_attest_binding *b)
+{
+	bool in_round;
+	int err = 0;
+
+	spin_lock_bh(&ks->lock);
+	if (katt_state_terminal(ks->state))
+		err = katt_state_errno(ks->state);
+	else if (ks->has_binding)
+		err = -EALREADY;
+	if (!err) {
+		ks->binding = *b;
+		WRITE_ONCE(ks->has_binding, true);
+	}
+	in_round = katt_state_in_round(ks->state);
+	spin_unlock_bh(&ks->lock);
+
+	if (!err && in_round)
+		katt_notify_round(ks);
+	return err;
 }
 
 /**
@@ -331,7 +496,9 @@ static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
 	if (what == KATT_WAIT_ROUND) {
 		if (!katt_state_in_round(state))
 			return 0;
-	} else if (READ_ONCE(ks->open)) {
+	} else if (what == KATT_WAIT_SEND ? READ_ONCE(ks->tx_open) :
+		   READ_ONCE(ks->open)) {
+		/* a receive then reads what the gate kept first */
 		return 0;
 	}
 	if (READ_ONCE(sk->sk_err))

@@ -38,10 +38,13 @@
 #ifndef _KTLS_ATTEST_H
 #define _KTLS_ATTEST_H
 
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -54,6 +57,12 @@
 #define KATT_SHUT_RD	1
 #define KATT_SHUT_WR	2
 
+/* Bounds of the relay (Documentation/protocol.rst) */
+#define KATT_RXQ_MAX_BYTES	(64 * 1024)	/* records kept for the app */
+#define KATT_RXQ_MAX_RECS	64
+#define KATT_READY_MAX_BYTES	(2 * KTLS_ATTEST_MSG_MAX) /* for the agent */
+#define KATT_TXQ_MAX_BYTES	KTLS_ATTEST_MSG_MAX	/* unsent, per socket */
+
 enum katt_wait_for {
 	KATT_WAIT_SEND,
 	KATT_WAIT_RECV,
@@ -61,6 +70,38 @@ enum katt_wait_for {
 };
 
 struct katt_sock;
+
+/**
+ * struct katt_msg - an attestation message queued in the kernel
+ * @node: in katt_sock.txq (to send) or katt_sock.ready (for the agent)
+ * @round: the round it arrived in (received messages)
+ * @len: its length
+ * @off: bytes of it sent so far (messages to send)
+ * @data: the message
+ */
+struct katt_msg {
+	struct list_head node;
+	u32 round;
+	u32 len;
+	u32 off;
+	u8 data[];
+};
+
+/**
+ * struct katt_rec - a record kept for the application while held
+ * @node: in katt_sock.rxq
+ * @type: its TLS record type
+ * @len: bytes of payload
+ * @off: bytes of it the application has read
+ * @data: the payload
+ */
+struct katt_rec {
+	struct list_head node;
+	u8 type;
+	u32 len;
+	u32 off;
+	u8 data[];
+};
 
 /**
  * struct katt_wrap - one generation of a socket's wrapped proto and ops
@@ -88,7 +129,13 @@ struct katt_wrap {
  * @base_ops: the plain stream proto_ops under everything
  * @cookie: the socket's cookie (SO_COOKIE)
  * @net_node: in katt_net.socks
- * @open: the gate lets records through; the data path's one branch
+ * @open: the state lets records through (PASSED, or REATTESTING without
+ *	hold); what the gate's waits and poll look at
+ * @tx_open: application sends go straight to kTLS: @open, and no
+ *	attestation message waits to be sent ahead of them; the send paths'
+ *	one branch
+ * @rx_open: application receives go straight to kTLS: @open, and no record
+ *	kept for the application waits in @rxq; the receive paths' one branch
  * @lock: protects the gate fields below it
  * @state: enum ktls_attest_state
  * @role: enum ktls_attest_role flags
@@ -97,11 +144,29 @@ struct katt_wrap {
  * @round: current or last round, from 1
  * @timer_round: the round @deadline was armed for
  * @told_round: the last round the registered agent was told of
+ * @rx_mutex: serializes the kernel's own reads of records (the receive
+ *	worker and applications' slow paths) and protects the fields after it
+ * @rxq: records kept for the application (struct katt_rec)
+ * @rxq_bytes, @rxq_recs: their payload bytes and number
+ * @rx_asm: the attestation message being reassembled, or NULL
+ * @peer_spoke: an attestation record arrived from the peer (ever)
+ * @ready: received messages for the agent (struct katt_msg); under @lock
+ * @ready_bytes: their size; under @lock
+ * @rx_wait: on the socket's wait queue: data arrival kicks @rx_work
+ * @rx_wait_added: @rx_wait is on the wait queue (lock_sock or owner)
+ * @rx_work: the kernel's reader: takes attestation records, keeps others
+ *	while held, hands messages to the agent
+ * @tx_work: writes @txq as records
  * @reason: enum ktls_attest_reason of the last state change
  * @reason_text: free text of the last verdict
  * @local_shutdown: the application shut the socket down (SHUT_RD bit 0,
  *	SHUT_WR bit 1): wakes and ends waits in the gate
- * @dead: the socket is closing: no new timer
+ * @dead: the socket is closing: no new timer, no new work
+ * @has_tx, @has_rx: kTLS keys installed
+ * @has_binding: @binding is set (once)
+ * @binding: the connection binding; a secret, wiped on free
+ * @txq: attestation messages to send (struct katt_msg)
+ * @txq_bytes: bytes in @txq not yet sent
  * @armed_time: CLOCK_REALTIME ns when armed
  * @pass_time: CLOCK_REALTIME ns of the last pass, 0 never
  * @deadline: fails the round closed when it expires
@@ -122,6 +187,8 @@ struct katt_sock {
 	struct list_head net_node;
 
 	bool open;
+	bool tx_open;
+	bool rx_open;
 
 	spinlock_t lock;	/* protects the fields up to @deadline */
 	u8 state;
@@ -129,6 +196,14 @@ struct katt_sock {
 	u8 reason;
 	u8 local_shutdown;
 	bool dead;
+	bool has_tx;
+	bool has_rx;
+	bool has_binding;
+	struct ktls_attest_binding binding;
+	struct list_head txq;
+	u32 txq_bytes;
+	struct list_head ready;
+	u32 ready_bytes;
 	u32 policy_flags;
 	u32 timeout_ms;
 	u32 round;
@@ -140,6 +215,18 @@ struct katt_sock {
 
 	/* protected by katt_net.agent_lock */
 	u32 told_round;
+
+	struct mutex rx_mutex;	/* protects the fields up to @peer_spoke */
+	struct list_head rxq;
+	u32 rxq_bytes;
+	u32 rxq_recs;
+	struct katt_msg *rx_asm;
+	bool peer_spoke;
+
+	struct wait_queue_entry rx_wait;
+	bool rx_wait_added;
+	struct delayed_work rx_work;
+	struct delayed_work tx_work;
 
 	atomic64_t tx_bytes;
 	atomic64_t rx_bytes;
@@ -189,12 +276,19 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 void katt_sock_free(struct katt_sock *ks);
 int katt_wrap_install_locked(struct katt_sock *ks, struct proto *inner,
 			     const struct proto_ops *inner_ops);
-bool katt_sk_keyed(struct sock *sk);
+void katt_sk_keys(struct sock *sk, bool *tx, bool *rx);
 
 /* gate.c */
 void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent);
+void katt_gate_update_open_locked(struct katt_sock *ks);
+void katt_gate_wake(struct katt_sock *ks);
+void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err);
+bool katt_gate_peer_message(struct katt_sock *ks, u32 *round);
+bool katt_round_ready(struct katt_sock *ks);
 void katt_gate_keys_coming(struct katt_sock *ks);
-void katt_gate_keys_done(struct katt_sock *ks, bool keyed);
+void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx);
+int katt_gate_set_binding(struct katt_sock *ks,
+			  const struct ktls_attest_binding *b);
 int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
 		      u8 reason, const char *text, struct netlink_ext_ack *extack);
 int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack);
@@ -203,6 +297,20 @@ void katt_gate_shutdown(struct katt_sock *ks, int how);
 void katt_gate_teardown(struct katt_sock *ks);
 void katt_gate_fill_status(struct katt_sock *ks,
 			   struct ktls_attest_status *st);
+
+/* relay.c */
+void katt_relay_init(struct katt_sock *ks);
+void katt_relay_attach(struct katt_sock *ks);
+void katt_relay_stop(struct katt_sock *ks);
+void katt_relay_free(struct katt_sock *ks);
+void katt_relay_kick(struct katt_sock *ks);
+int katt_relay_send(struct katt_sock *ks, struct katt_msg *m,
+		    struct netlink_ext_ack *extack);
+int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
+		       struct msghdr *msg, size_t len, int flags,
+		       int *addr_len);
+int katt_relay_take_head(struct katt_sock *ks);
+__poll_t katt_relay_poll(struct katt_sock *ks);
 
 /* sockopt.c */
 int katt_sockopt_set(struct katt_sock *ks, int optname, sockptr_t optval,
@@ -218,6 +326,7 @@ void katt_net_add(struct katt_sock *ks);
 void katt_net_del(struct katt_sock *ks);
 void katt_notify_state(struct katt_sock *ks);
 void katt_notify_round(struct katt_sock *ks);
+int katt_agent_deliver(struct katt_sock *ks, struct katt_msg *m);
 void katt_reset_async(struct sock *sk);
 
 /**

@@ -13,9 +13,9 @@
  * process context or has to wait for the agent to read (reset on revoke,
  * announcing rounds) goes to the module's workqueue.
  *
- * Secrets: events for the agent (round-start) go only to the registered
- * agent of the socket's own namespace, by unicast; the monitor multicast
- * group gets state changes only.
+ * Secrets: events for the agent (round-start with the binding, msg-recv)
+ * go only to the registered agent of the socket's own namespace, by
+ * unicast; the monitor multicast group gets state changes only.
  */
 
 #include <linux/file.h>
@@ -155,8 +155,27 @@ static size_t katt_state_msg_size(void)
 static size_t katt_round_msg_size(void)
 {
 	return nla_total_size_64bit(sizeof(u64)) +	/* cookie */
-	       4 * nla_total_size(sizeof(u32)) +	/* round .. timeout */
-	       katt_addrs_size();
+	       6 * nla_total_size(sizeof(u32)) +	/* round .. binding */
+	       katt_addrs_size() +
+	       3 * nla_total_size(KTLS_ATTEST_EXPORTER_LEN);	/* binding */
+}
+
+static int katt_put_binding(struct sk_buff *skb,
+			    const struct ktls_attest_binding *b)
+{
+	if (nla_put_u32(skb, KTLS_ATTEST_A_SOCK_BINDING_FLAGS, b->flags) ||
+	    nla_put(skb, KTLS_ATTEST_A_SOCK_BINDING_EXPORTER,
+		    sizeof(b->exporter), b->exporter))
+		return -EMSGSIZE;
+	if ((b->flags & KTLS_ATTEST_BINDING_LOCAL_KEY) &&
+	    nla_put(skb, KTLS_ATTEST_A_SOCK_BINDING_LOCAL_KEY,
+		    sizeof(b->local_key_sha256), b->local_key_sha256))
+		return -EMSGSIZE;
+	if ((b->flags & KTLS_ATTEST_BINDING_PEER_KEY) &&
+	    nla_put(skb, KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY,
+		    sizeof(b->peer_key_sha256), b->peer_key_sha256))
+		return -EMSGSIZE;
+	return 0;
 }
 
 /**
@@ -199,19 +218,22 @@ void katt_notify_state(struct katt_sock *ks)
 
 static struct sk_buff *katt_round_msg(struct katt_sock *ks, u32 *round)
 {
+	struct ktls_attest_binding binding;
 	struct ktls_attest_status st;
-	struct sk_buff *skb;
-	u32 timeout_ms;
+	struct sk_buff *skb = NULL;
+	u32 timeout_ms, flags;
 	void *hdr;
 
 	katt_gate_fill_status(ks, &st);
 	spin_lock_bh(&ks->lock);
 	timeout_ms = ks->timeout_ms;
+	flags = ks->policy_flags;
+	binding = ks->binding;
 	spin_unlock_bh(&ks->lock);
 
 	skb = genlmsg_new(katt_round_msg_size(), GFP_ATOMIC);
 	if (!skb)
-		return NULL;
+		goto out_wipe;
 	hdr = genlmsg_put(skb, 0, 0, &katt_genl_family, 0,
 			  KTLS_ATTEST_CMD_ROUND_START);
 	if (!hdr ||
@@ -221,12 +243,17 @@ static struct sk_buff *katt_round_msg(struct katt_sock *ks, u32 *round)
 	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_ROLE, st.role) ||
 	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_STATE, st.state) ||
 	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_TIMEOUT_MS, timeout_ms) ||
-	    katt_put_addrs(skb, ks->sk)) {
+	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_POLICY_FLAGS, flags) ||
+	    katt_put_addrs(skb, ks->sk) ||
+	    katt_put_binding(skb, &binding)) {
 		nlmsg_free(skb);
-		return NULL;
+		skb = NULL;
+		goto out_wipe;
 	}
 	genlmsg_end(skb, hdr);
 	*round = st.round;
+out_wipe:
+	memzero_explicit(&binding, sizeof(binding));
 	return skb;
 }
 
@@ -247,6 +274,19 @@ static bool katt_agent_has_room(struct sock *agent)
 	       READ_ONCE(agent->sk_rcvbuf);
 }
 
+/*
+ * Room for an event of @truesize too.  A message larger than the agent's
+ * whole receive buffer goes once the agent has read everything else
+ * (netlink takes it then), so it is late rather than never delivered.
+ */
+static bool katt_agent_has_room_for(struct sock *agent, unsigned int truesize)
+{
+	int rmem = atomic_read(&agent->sk_rmem_alloc);
+
+	return !rmem || rmem + truesize + KATT_AGENT_HEADROOM <=
+			READ_ONCE(agent->sk_rcvbuf);
+}
+
 /* Tell the agent of @ks's current round.  Under kn->agent_lock. */
 static int katt_announce_locked(struct katt_net *kn, struct katt_sock *ks)
 {
@@ -257,6 +297,9 @@ static int katt_announce_locked(struct katt_net *kn, struct katt_sock *ks)
 	lockdep_assert_held(&kn->agent_lock);
 	if (!kn->agent_sk)
 		return -ENOTCONN;
+	/* told once both keys and the binding are in (katt_round_ready()) */
+	if (!katt_round_ready(ks))
+		return 0;
 	if (!katt_agent_has_room(kn->agent_sk))
 		return -EAGAIN;
 	skb = katt_round_msg(ks, &round);
@@ -294,7 +337,95 @@ void katt_notify_round(struct katt_sock *ks)
 				 msecs_to_jiffies(KATT_ANNOUNCE_RETRY_MS));
 }
 
-/* Announce every round under way that the agent has not been told of. */
+/* Received messages: pieces of at most this much per attribute. */
+#define KATT_MSG_PIECE	32768
+
+static struct sk_buff *katt_msg_recv_skb(struct katt_sock *ks,
+					 const struct katt_msg *m)
+{
+	size_t size = nla_total_size_64bit(sizeof(u64)) +
+		      2 * nla_total_size(sizeof(u32)) +
+		      m->len / KATT_MSG_PIECE * nla_total_size(KATT_MSG_PIECE);
+	struct sk_buff *skb;
+	u32 off, piece;
+	void *hdr;
+
+	if (m->len % KATT_MSG_PIECE)
+		size += nla_total_size(m->len % KATT_MSG_PIECE);
+
+	skb = genlmsg_new(size, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	hdr = genlmsg_put(skb, 0, 0, &katt_genl_family, 0,
+			  KTLS_ATTEST_CMD_MSG_RECV);
+	if (!hdr ||
+	    nla_put_u64_64bit(skb, KTLS_ATTEST_A_SOCK_COOKIE, ks->cookie,
+			      KTLS_ATTEST_A_SOCK_PAD) ||
+	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_ROUND, m->round) ||
+	    nla_put_u32(skb, KTLS_ATTEST_A_SOCK_MSG_LEN, m->len))
+		goto out_free;
+	for (off = 0; off < m->len; off += piece) {
+		piece = min_t(u32, m->len - off, KATT_MSG_PIECE);
+		if (nla_put(skb, KTLS_ATTEST_A_SOCK_MSG_DATA, piece,
+			    m->data + off))
+			goto out_free;
+	}
+	genlmsg_end(skb, hdr);
+	return skb;
+
+out_free:
+	nlmsg_free(skb);
+	return NULL;
+}
+
+/**
+ * katt_agent_deliver - hand a received attestation message to the agent
+ * @ks: the socket's state
+ * @m: the message
+ *
+ * Process context.  Only after the agent was told of the message's round,
+ * and flow controlled like the announcements.
+ *
+ * Return: 0 when sent; -EAGAIN to try again shortly (no room, no memory,
+ * round not told yet); -ENOTCONN without an agent (its registration kicks
+ * the socket).
+ */
+int katt_agent_deliver(struct katt_sock *ks, struct katt_msg *m)
+{
+	struct katt_net *kn = ks->net;
+	struct sk_buff *skb;
+	int err;
+
+	if (!READ_ONCE(kn->agent_portid))
+		return -ENOTCONN;
+	skb = katt_msg_recv_skb(ks, m);
+	if (!skb)
+		return -EAGAIN;
+
+	spin_lock_bh(&kn->agent_lock);
+	if (!kn->agent_sk) {
+		err = -ENOTCONN;
+	} else if (ks->told_round < m->round) {
+		/* the round-start goes first; its announcement is under way */
+		err = -EAGAIN;
+	} else if (!katt_agent_has_room_for(kn->agent_sk, skb->truesize)) {
+		err = -EAGAIN;
+	} else {
+		err = genlmsg_unicast(kn->net, skb, kn->agent_portid);
+		skb = NULL;
+		if (err == -ENOBUFS)
+			err = -EAGAIN;
+	}
+	spin_unlock_bh(&kn->agent_lock);
+	if (skb)
+		nlmsg_free(skb);
+	return err;
+}
+
+/*
+ * Announce every round under way that the agent has not been told of, and
+ * let sockets with received messages hand them over.
+ */
 static void katt_announce_work(struct work_struct *work)
 {
 	struct katt_net *kn = container_of(to_delayed_work(work),
@@ -306,6 +437,8 @@ static void katt_announce_work(struct work_struct *work)
 	spin_lock_bh(&kn->lock);
 	spin_lock(&kn->agent_lock);
 	list_for_each_entry(ks, &kn->socks, net_node) {
+		if (kn->agent_sk && !list_empty_careful(&ks->ready))
+			katt_relay_kick(ks);
 		state = READ_ONCE(ks->state);
 		if ((state != KTLS_ATTEST_STATE_PENDING &&
 		     state != KTLS_ATTEST_STATE_REATTESTING) ||
@@ -453,6 +586,7 @@ static int katt_arm_locked(struct sock *sk, struct genl_info *info,
 	struct nlattr **tb = info->attrs;
 	struct tls_context *ctx;
 	struct katt_sock *ks;
+	bool tx, rx;
 	int err;
 
 	if (katt_wrap_of(sk)) {
@@ -477,7 +611,8 @@ static int katt_arm_locked(struct sock *sk, struct genl_info *info,
 		return -ENOMEM;
 	katt_gate_init(ks, NULL);
 	/* a keyed socket is held from the moment the wrappers are in */
-	if (katt_sk_keyed(sk))
+	katt_sk_keys(sk, &tx, &rx);
+	if (tx || rx)
 		katt_gate_keys_coming(ks);
 	if (tb[KTLS_ATTEST_A_SOCK_ROLE])
 		ks->role = nla_get_u32(tb[KTLS_ATTEST_A_SOCK_ROLE]);
@@ -495,6 +630,7 @@ static int katt_arm_locked(struct sock *sk, struct genl_info *info,
 	/* the socket's module reference; no ULP slot of ours to hold it */
 	__module_get(THIS_MODULE);
 	ks->module_ref = true;
+	katt_relay_attach(ks);
 	katt_net_add(ks);
 	*ksp = ks;
 	return 0;
@@ -507,6 +643,7 @@ int ktls_attest_nl_sock_arm_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply;
 	struct socket *sock;
 	struct ktls_attest_status st;
+	bool tx, rx;
 	void *hdr;
 	int err;
 
@@ -550,7 +687,8 @@ int ktls_attest_nl_sock_arm_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_free_reply;
 
 	/* a socket with a key is held from now on: its first round starts */
-	katt_gate_keys_done(ks, katt_sk_keyed(sock->sk));
+	katt_sk_keys(sock->sk, &tx, &rx);
+	katt_gate_keys_done(ks, tx, rx);
 
 	katt_gate_fill_status(ks, &st);
 	hdr = genlmsg_put_reply(reply, info, &katt_genl_family, 0,
@@ -650,6 +788,70 @@ int ktls_attest_nl_sock_reattest_doit(struct sk_buff *skb,
 	if (ks)
 		err = katt_gate_reattest(ks, info->extack);
 	spin_unlock_bh(&kn->lock);
+	return ks ? err : katt_cookie_missing(info);
+}
+
+/* The message of a msg-send request: its msg-data pieces, concatenated. */
+static struct katt_msg *katt_msg_from_request(struct genl_info *info)
+{
+	const struct nlattr *nla;
+	struct katt_msg *m;
+	size_t len = 0;
+	int rem;
+
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem)
+		if (nla_type(nla) == KTLS_ATTEST_A_SOCK_MSG_DATA)
+			len += nla_len(nla);
+	if (len > KTLS_ATTEST_MSG_MAX) {
+		NL_SET_ERR_MSG(info->extack,
+			       "attestation message longer than KTLS_ATTEST_MSG_MAX bytes");
+		return ERR_PTR(-EMSGSIZE);
+	}
+
+	m = kvmalloc(struct_size(m, data, len), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->len = len;
+	m->round = 0;
+	len = 0;
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem)
+		if (nla_type(nla) == KTLS_ATTEST_A_SOCK_MSG_DATA) {
+			memcpy(m->data + len, nla_data(nla), nla_len(nla));
+			len += nla_len(nla);
+		}
+	return m;
+}
+
+int ktls_attest_nl_msg_send_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct katt_net *kn = katt_net(genl_info_net(info));
+	struct katt_sock *ks;
+	struct katt_msg *m;
+	u32 agent;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, KTLS_ATTEST_A_SOCK_COOKIE) ||
+	    GENL_REQ_ATTR_CHECK(info, KTLS_ATTEST_A_SOCK_MSG_DATA))
+		return -EINVAL;
+	/* only the agent the peer's messages go to speaks for this host */
+	agent = READ_ONCE(kn->agent_portid);
+	if (!agent || agent != info->snd_portid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "only the registered agent may send attestation messages");
+		return -EPERM;
+	}
+
+	m = katt_msg_from_request(info);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+
+	spin_lock_bh(&kn->lock);
+	ks = katt_lookup_locked(kn,
+				nla_get_u64(info->attrs[KTLS_ATTEST_A_SOCK_COOKIE]));
+	err = ks ? katt_relay_send(ks, m, info->extack) : -ENOENT;
+	spin_unlock_bh(&kn->lock);
+	if (err)
+		kvfree_sensitive(m, struct_size(m, data, m->len));
 	return ks ? err : katt_cookie_missing(info);
 }
 

@@ -15,6 +15,11 @@ static struct netlink_range_validation ktls_attest_sock_timeout_ms_range = {
 	.max	= 600000,
 };
 
+static struct netlink_range_validation ktls_attest_sock_msg_data_range = {
+	.min	= 1,
+	.max	= 32768,
+};
+
 /* KTLS_ATTEST_CMD_SOCK_ARM - do */
 static const struct nla_policy ktls_attest_sock_arm_nl_policy[KTLS_ATTEST_A_SOCK_MAX + 1] = {
 	[KTLS_ATTEST_A_SOCK_FD] = { .type = NLA_S32, },
@@ -42,8 +47,15 @@ static const struct nla_policy ktls_attest_sock_get_nl_policy[KTLS_ATTEST_A_SOCK
 	[KTLS_ATTEST_A_SOCK_COOKIE] = { .type = NLA_U64, },
 };
 
+/* KTLS_ATTEST_CMD_MSG_SEND - do */
+static const struct nla_policy ktls_attest_msg_send_nl_policy[KTLS_ATTEST_A_SOCK_MAX + 1] = {
+	[KTLS_ATTEST_A_SOCK_COOKIE] = { .type = NLA_U64, },
+	[KTLS_ATTEST_A_SOCK_MSG_DATA] =
+		NLA_POLICY_FULL_RANGE(NLA_BINARY, &ktls_attest_sock_msg_data_range),
+};
+
 /* Ops table for ktls_attest */
-const struct genl_ops ktls_attest_nl_ops[6] = {
+const struct genl_ops ktls_attest_nl_ops[7] = {
 	{
 		.cmd		= KTLS_ATTEST_CMD_AGENT_REGISTER,
 		.doit		= ktls_attest_nl_agent_register_doit,
@@ -78,6 +90,12 @@ const struct genl_ops ktls_attest_nl_ops[6] = {
 		.doit		= ktls_attest_nl_sock_get_doit,
 		.dumpit		= ktls_attest_nl_sock_get_dumpit,
 		.policy		= ktls_attest_sock_get_nl_policy,
+		.maxattr	= KTLS_ATTEST_A_SOCK_MAX,
+	},
+	{
+		.cmd		= KTLS_ATTEST_CMD_MSG_SEND,
+		.doit		= ktls_attest_nl_msg_send_doit,
+		.policy		= ktls_attest_msg_send_nl_policy,
 		.maxattr	= KTLS_ATTEST_A_SOCK_MAX,
 	},
 };

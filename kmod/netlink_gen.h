@@ -23,12 +23,13 @@ int ktls_attest_nl_sock_reattest_doit(struct sk_buff *skb,
 int ktls_attest_nl_sock_get_doit(struct sk_buff *skb, struct genl_info *info);
 int ktls_attest_nl_sock_get_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb);
+int ktls_attest_nl_msg_send_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	KTLS_ATTEST_NLGRP_MONITOR,
 };
 
-extern const struct genl_ops ktls_attest_nl_ops[6];
+extern const struct genl_ops ktls_attest_nl_ops[7];
 extern const struct genl_multicast_group ktls_attest_nl_mcgrps[1];
 
 #endif /* _KTLS_ATTEST_NETLINK_GEN_H */

@@ -70,6 +70,7 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
 	ks->base = base;
 	ks->base_ops = base_ops;
 	INIT_LIST_HEAD(&ks->net_node);
+	katt_relay_init(ks);
 	/* generates the cookie if the socket has none yet */
 	sock_diag_save_cookie(sk, cookie);
 	ks->cookie = (u64)cookie[1] << 32 | cookie[0];
@@ -81,6 +82,8 @@ static void katt_sock_free_rcu(struct rcu_head *head)
 	struct katt_sock *ks = container_of(head, struct katt_sock, rcu);
 	bool module_ref = ks->module_ref;
 
+	katt_relay_free(ks);
+	memzero_explicit(&ks->binding, sizeof(ks->binding));
 	kfree(ks);
 	if (module_ref)
 		module_put(THIS_MODULE);
@@ -169,17 +172,20 @@ publish:
 	return 0;
 }
 
-/* The socket has at least one kTLS key (tls holds the ULP slot). */
-bool katt_sk_keyed(struct sock *sk)
+/* Which kTLS keys the socket has (tls holds the ULP slot). */
+void katt_sk_keys(struct sock *sk, bool *tx, bool *rx)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tls_context *ctx;
 
+	*tx = false;
+	*rx = false;
 	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls") ||
 	    !icsk->icsk_ulp_data)
-		return false;
+		return;
 	ctx = tls_get_ctx(sk);
-	return ctx->tx_conf != TLS_BASE || ctx->rx_conf != TLS_BASE;
+	*tx = ctx->tx_conf != TLS_BASE;
+	*rx = ctx->rx_conf != TLS_BASE;
 }
 
 /*
@@ -224,11 +230,13 @@ static int katt_set_key(struct katt_wrap *w, struct sock *sk, int optname,
 {
 	struct katt_sock *ks = w->ks;
 	int err, rewrap_err;
+	bool tx, rx;
 
 	katt_gate_keys_coming(ks);
 	err = w->inner->setsockopt(sk, SOL_TLS, optname, optval, optlen);
 	rewrap_err = katt_rewrap(ks);
-	katt_gate_keys_done(ks, katt_sk_keyed(sk));
+	katt_sk_keys(sk, &tx, &rx);
+	katt_gate_keys_done(ks, tx, rx);
 	return err ? err : rewrap_err;
 }
 
@@ -260,6 +268,14 @@ static int katt_setsockopt(struct sock *sk, int level, int optname,
 
 	if (level == SOL_TLS && (optname == TLS_TX || optname == TLS_RX))
 		return katt_set_key(w, sk, optname, optval, optlen);
+
+	/*
+	 * Its zero-copy decryption writes a TLS 1.3 record's plaintext to the
+	 * application's buffer before the record's type is known: an
+	 * attestation record's too.
+	 */
+	if (level == SOL_TLS && optname == TLS_RX_EXPECT_NO_PAD)
+		return -EOPNOTSUPP;
 
 	/* TCP repair reads and writes the raw queues around the gate */
 	if (katt_tcp_bypass(level, optname) && !READ_ONCE(w->ks->open))
@@ -338,7 +354,7 @@ static noinline int katt_sendmsg_slow(struct katt_wrap *w, struct sock *sk,
 	ret = katt_check_cmsg(msg);
 	if (ret)
 		return ret;
-	if (!READ_ONCE(ks->open)) {
+	if (!READ_ONCE(ks->tx_open)) {
 		ret = katt_send_wait(ks, sk, msg->msg_flags, &w);
 		if (ret)
 			return ret;
@@ -356,7 +372,7 @@ static int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (unlikely(!w))
 		return -EBUSY;
 	/* cmsgs are checked for the attestation record type */
-	if (unlikely(!READ_ONCE(w->ks->open) || msg->msg_controllen))
+	if (unlikely(!READ_ONCE(w->ks->tx_open) || msg->msg_controllen))
 		return katt_sendmsg_slow(w, sk, msg, size);
 	ret = w->inner->sendmsg(sk, msg, size);
 	atomic64_add(max(ret, 0), &w->ks->tx_bytes);
@@ -385,7 +401,7 @@ static int katt_sendpage(struct sock *sk, struct page *page, int offset,
 
 	if (unlikely(!w))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->open)))
+	if (unlikely(!READ_ONCE(w->ks->tx_open)))
 		return katt_sendpage_slow(w, sk, page, offset, size, flags);
 	ret = w->inner->sendpage(sk, page, offset, size, flags);
 	atomic64_add(max(ret, 0), &w->ks->tx_bytes);
@@ -398,7 +414,7 @@ static int katt_sendpage_locked(struct sock *sk, struct page *page,
 {
 	struct katt_wrap *w = katt_wrap_of(sk);
 
-	if (unlikely(!w || !READ_ONCE(w->ks->open)))
+	if (unlikely(!w || !READ_ONCE(w->ks->tx_open)))
 		return -EAGAIN;
 	return w->inner_ops->sendpage_locked(sk, page, offset, size, flags);
 }
@@ -408,7 +424,7 @@ static void katt_splice_eof(struct socket *sock)
 {
 	struct katt_wrap *w = katt_wrap_of(sock->sk);
 
-	if (likely(w && READ_ONCE(w->ks->open)))
+	if (likely(w && READ_ONCE(w->ks->tx_open)))
 		w->inner->splice_eof(sock);
 }
 
@@ -416,13 +432,14 @@ static void katt_ops_splice_eof(struct socket *sock)
 {
 	struct katt_wrap *w = katt_wrap_of(sock->sk);
 
-	if (likely(w && READ_ONCE(w->ks->open)))
+	if (likely(w && READ_ONCE(w->ks->tx_open)))
 		w->inner_ops->splice_eof(sock);
 }
 
 /*
- * Wait for the gate of a receive.  Returns 0 with the current wrapper in
- * *wp, 1 if the receive is to return 0 (shut down), or an error.
+ * Wait for the gate of a receive that kTLS cannot serve directly (splice).
+ * Returns 0 with the current wrapper in *wp, 1 if the receive is to return
+ * 0 (shut down), or an error.
  */
 static int katt_recv_wait(struct katt_sock *ks, struct sock *sk, long timeo,
 			  struct katt_wrap **wp)
@@ -439,18 +456,19 @@ static int katt_recv_wait(struct katt_sock *ks, struct sock *sk, long timeo,
 	return *wp ? 0 : -EBUSY;
 }
 
-static noinline int katt_recvmsg_slow(struct katt_wrap *w, struct sock *sk,
+/*
+ * Held, records kept for the application, a cmsg buffer that could be
+ * handed an attestation record, or kTLS stopped at a non-data record: the
+ * relay serves it (relay.c).
+ */
+static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 				      struct msghdr *msg, size_t len,
 				      int flags, int *addr_len)
 {
 	int ret;
 
-	ret = katt_recv_wait(w->ks, sk, sock_rcvtimeo(sk, flags & MSG_DONTWAIT),
-			     &w);
-	if (ret)
-		return ret > 0 ? 0 : ret;
-	ret = w->inner->recvmsg(sk, msg, len, flags, addr_len);
-	atomic64_add(max(ret, 0), &w->ks->rx_bytes);
+	ret = katt_relay_recvmsg(ks, sk, msg, len, flags, addr_len);
+	atomic64_add(max(ret, 0), &ks->rx_bytes);
 	return ret;
 }
 
@@ -462,13 +480,20 @@ static int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 
 	if (unlikely(!w))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->open)))
-		return katt_recvmsg_slow(w, sk, msg, len, flags, addr_len);
+	if (unlikely(!READ_ONCE(w->ks->rx_open) || msg->msg_controllen))
+		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
 	ret = w->inner->recvmsg(sk, msg, len, flags, addr_len);
+	/* a non-data record at the head: maybe an attestation record */
+	if (unlikely(ret == -EIO))
+		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
 	atomic64_add(max(ret, 0), &w->ks->rx_bytes);
 	return ret;
 }
 
+/*
+ * Records kept while held are read with recv/recvmsg; kTLS's splice_read
+ * refuses non-data records with EINVAL, and so does this for kept ones.
+ */
 static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
 					      struct socket *sock,
 					      loff_t *ppos,
@@ -477,14 +502,27 @@ static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
 {
 	bool nonblock = (flags & SPLICE_F_NONBLOCK) ||
 			(sock->file->f_flags & O_NONBLOCK);
+	struct katt_sock *ks = w->ks;
 	struct sock *sk = sock->sk;
 	ssize_t ret;
 
-	ret = katt_recv_wait(w->ks, sk, sock_rcvtimeo(sk, nonblock), &w);
-	if (ret)
-		return ret > 0 ? 0 : ret;
-	ret = w->inner_ops->splice_read(sock, ppos, pipe, len, flags);
-	atomic64_add(max_t(ssize_t, ret, 0), &w->ks->rx_bytes);
+	for (;;) {
+		if (!READ_ONCE(ks->open)) {
+			ret = katt_recv_wait(ks, sk, sock_rcvtimeo(sk, nonblock),
+					     &w);
+			if (ret)
+				return ret > 0 ? 0 : ret;
+		}
+		if (READ_ONCE(ks->rxq_recs))
+			return -EINVAL;
+		ret = w->inner_ops->splice_read(sock, ppos, pipe, len, flags);
+		if (ret != -EINVAL || katt_relay_take_head(ks) <= 0)
+			break;
+		w = katt_wrap_of(sk);
+		if (!w)
+			return -EBUSY;
+	}
+	atomic64_add(max_t(ssize_t, ret, 0), &ks->rx_bytes);
 	return ret;
 }
 
@@ -497,9 +535,12 @@ static ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
 
 	if (unlikely(!w))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->open)))
+	if (unlikely(!READ_ONCE(w->ks->rx_open)))
 		return katt_splice_read_slow(w, sock, ppos, pipe, len, flags);
 	ret = w->inner_ops->splice_read(sock, ppos, pipe, len, flags);
+	/* a non-data record at the head: maybe an attestation record */
+	if (unlikely(ret == -EINVAL))
+		return katt_splice_read_slow(w, sock, ppos, pipe, len, flags);
 	atomic64_add(max_t(ssize_t, ret, 0), &w->ks->rx_bytes);
 	return ret;
 }
@@ -513,6 +554,14 @@ static noinline __poll_t katt_poll_closed(struct katt_sock *ks, __poll_t mask)
 	    state == KTLS_ATTEST_STATE_FAILED)
 		return mask | EPOLLERR | EPOLLIN | EPOLLRDNORM |
 		       EPOLLOUT | EPOLLWRNORM;
+
+	if (READ_ONCE(ks->open)) {
+		/* attestation messages go out ahead of held sends */
+		if (!READ_ONCE(ks->tx_open))
+			mask &= ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+		/* records kept while held wait for the application */
+		return mask | katt_relay_poll(ks);
+	}
 
 	mask &= ~(EPOLLIN | EPOLLRDNORM | EPOLLRDBAND |
 		  EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
@@ -532,7 +581,7 @@ static __poll_t katt_poll(struct file *file, struct socket *sock,
 	if (unlikely(!w))
 		return tcp_poll(file, sock, wait);
 	mask = w->inner_ops->poll(file, sock, wait);
-	if (likely(READ_ONCE(w->ks->open)))
+	if (likely(READ_ONCE(w->ks->rx_open) && READ_ONCE(w->ks->tx_open)))
 		return mask;
 	return katt_poll_closed(w->ks, mask);
 }
@@ -573,8 +622,11 @@ void katt_close(struct sock *sk, long timeout)
 
 	ks = w->ks;
 	inner = w->inner;
-	/* outside lock_sock(): the timer takes only ks->lock */
+	/* outside lock_sock(): the timer takes only ks->lock, and the relay's
+	 * work takes the socket lock
+	 */
 	katt_gate_teardown(ks);
+	katt_relay_stop(ks);
 
 	lock_sock(sk);
 	/* sampled before the inner close: release() may run inside it */
@@ -619,5 +671,7 @@ static int katt_accept(struct socket *sock, struct socket *newsock,
 		return -ENOMEM;
 	}
 	WRITE_ONCE(newsock->ops, &cw->ops);
+	/* grafted now: it has a wait queue to watch */
+	katt_relay_attach(cw->ks);
 	return 0;
 }

@@ -4,10 +4,12 @@
  *
  * Errors, as documented in Documentation/user-api.rst: EINVAL for a bad
  * size or value, EBUSY for role or policy once the first kTLS key is in,
- * ENOPROTOOPT for an unknown option or the wrong direction.
+ * EALREADY for a second binding, ENOPROTOOPT for an unknown option or the
+ * wrong direction.
  */
 
 #include <linux/sockptr.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <net/sock.h>
 
@@ -69,6 +71,36 @@ static int katt_set_policy(struct katt_sock *ks, sockptr_t optval,
 	return katt_set_before_keys(ks, 0, &policy);
 }
 
+#define KATT_BINDING_FLAGS_ALL (KTLS_ATTEST_BINDING_LOCAL_KEY | \
+				KTLS_ATTEST_BINDING_PEER_KEY | \
+				KTLS_ATTEST_BINDING_TLS_SERVER)
+
+/* The binding is a secret: the copy on the stack is wiped. */
+static int katt_set_binding(struct katt_sock *ks, sockptr_t optval,
+			    unsigned int optlen)
+{
+	struct ktls_attest_binding b;
+	int err = -EINVAL;
+
+	if (optlen != sizeof(b))
+		return -EINVAL;
+	if (copy_from_sockptr(&b, optval, sizeof(b)))
+		return -EFAULT;
+	if (b.reserved || (b.flags & ~KATT_BINDING_FLAGS_ALL))
+		goto out_wipe;
+	/* a hash that is not given must not look like one */
+	if (!(b.flags & KTLS_ATTEST_BINDING_LOCAL_KEY) &&
+	    memchr_inv(b.local_key_sha256, 0, sizeof(b.local_key_sha256)))
+		goto out_wipe;
+	if (!(b.flags & KTLS_ATTEST_BINDING_PEER_KEY) &&
+	    memchr_inv(b.peer_key_sha256, 0, sizeof(b.peer_key_sha256)))
+		goto out_wipe;
+	err = katt_gate_set_binding(ks, &b);
+out_wipe:
+	memzero_explicit(&b, sizeof(b));
+	return err;
+}
+
 /*
  * Start a new round (or join the one under way) and wait for its verdict,
  * interruptibly and at most SO_SNDTIMEO.  A non-blocking socket only starts
@@ -99,6 +131,8 @@ int katt_sockopt_set(struct katt_sock *ks, int optname, sockptr_t optval,
 		return katt_set_policy(ks, optval, optlen);
 	case KTLS_ATTEST_REATTEST:
 		return katt_reattest(ks);
+	case KTLS_ATTEST_BINDING:
+		return katt_set_binding(ks, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -45,6 +45,7 @@ static int katt_ulp_init(struct sock *sk)
 	if (err)
 		goto out_free;
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, ks);
+	katt_relay_attach(ks);
 	katt_net_add(ks);
 	return 0;
 
@@ -63,8 +64,10 @@ static void katt_ulp_release(struct sock *sk)
 
 	if (!ks)	/* a child whose state could not be allocated */
 		return;
-	/* only sockets with a kTLS key have deadlines, and tls holds their slot */
-	WARN_ON_ONCE(timer_pending(&ks->deadline));
+	/* only sockets with a kTLS key have deadlines and relay work, and tls
+	 * holds their slot; close took the relay off the wait queue
+	 */
+	WARN_ON_ONCE(timer_pending(&ks->deadline) || ks->rx_wait_added);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	WRITE_ONCE(sk->sk_prot, ks->base);
 	katt_sock_free(ks);
@@ -162,6 +165,8 @@ int katt_swap_to_tls(struct katt_sock *ks)
 		/* another thread armed the socket again meanwhile: it wins */
 		release_sock(sk);
 		module_put(THIS_MODULE);
+		katt_gate_teardown(ks);
+		katt_relay_stop(ks);
 		katt_sock_free(ks);
 		return err ? err : -EBUSY;
 	}

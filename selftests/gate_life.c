@@ -59,7 +59,20 @@ FIXTURE(life)
 	struct katt_caller c[NR_CALLERS];
 };
 
+/* with a binding: the agent is told of rounds once keys and binding are in */
 static const struct katt_pair_opts v4 = {
+	.family = AF_INET,
+	.version = TLS_1_3_VERSION,
+	.binding = true,
+	.cipher = TLS_CIPHER_AES_GCM_256,
+};
+
+/*
+ * Without one: the socket is gated by verdicts alone, and the kernel leaves
+ * its records in kTLS while held (no in-band transport): a peer that sends
+ * data ahead of any attestation message is not a protocol violation here.
+ */
+static const struct katt_pair_opts v4_gate = {
 	.family = AF_INET,
 	.version = TLS_1_3_VERSION,
 	.cipher = TLS_CIPHER_AES_GCM_256,
@@ -346,7 +359,7 @@ TEST_F(life, rmmod_blocked)
 	int i;
 
 	READY();
-	katt_open_pair(_metadata, a, &v4);
+	katt_open_pair(_metadata, a, &v4_gate);
 	ktls_fill(tx, sizeof(tx), 901);
 	ASSERT_EQ(1000, ktls_send_all(a->p, tx, 1000, 0));
 	for (i = 0; i < 3; i++) {
@@ -383,7 +396,7 @@ TEST_F(life, rmmod_blocked)
  */
 static void netns_child(int wfd)
 {
-	struct katt_pair_opts armed = v4, plain = v4;
+	struct katt_pair_opts armed = v4_gate, plain = v4_gate;
 	struct katt_pair pr[6];
 	struct katt_caller c[2];
 	struct katt_nl *nl, *agent, *mon;
@@ -402,7 +415,7 @@ static void netns_child(int wfd)
 	plain.no_arm = true;
 
 	for (i = 0; i < 5; i++) {
-		if (katt_pair_open(&pr[i], i == 4 ? &armed : &v4))
+		if (katt_pair_open(&pr[i], i == 4 ? &armed : &v4_gate))
 			_exit(2);
 		n++;
 	}

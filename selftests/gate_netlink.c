@@ -57,9 +57,11 @@ FIXTURE(nl)
 	struct katt_caller c[2];
 };
 
+/* with a binding: the agent is told of rounds once keys and binding are in */
 static const struct katt_pair_opts v4 = {
 	.family = AF_INET,
 	.version = TLS_1_3_VERSION,
+	.binding = true,
 	.cipher = TLS_CIPHER_AES_GCM_128,
 };
 
@@ -288,6 +290,22 @@ static void expect_round_start(struct __test_metadata *_metadata,
 	EXPECT_TRUE(KATT_NL_HAS(&ev.sock, KTLS_ATTEST_A_SOCK_ROLE));
 	EXPECT_TRUE(KATT_NL_HAS(&ev.sock, KTLS_ATTEST_A_SOCK_TIMEOUT_MS));
 	expect_addrs(_metadata, pp, &ev.sock);
+	if (pp->binding) {
+		struct ktls_attest_binding b;
+
+		/* what katt_pair_keys() set */
+		katt_binding_fill(&b, 0, KTLS_ATTEST_BINDING_LOCAL_KEY |
+				  KTLS_ATTEST_BINDING_PEER_KEY);
+		EXPECT_EQ(b.flags, ev.sock.binding_flags);
+		EXPECT_EQ(0, memcmp(b.exporter, ev.sock.binding_exporter,
+				    sizeof(b.exporter)));
+		EXPECT_EQ(0, memcmp(b.local_key_sha256,
+				    ev.sock.binding_local_key,
+				    sizeof(b.local_key_sha256)));
+		EXPECT_EQ(0, memcmp(b.peer_key_sha256,
+				    ev.sock.binding_peer_key,
+				    sizeof(b.peer_key_sha256)));
+	}
 }
 
 /* Round-start goes to the agent alone; the agent's verdicts count. */
@@ -551,7 +569,10 @@ TEST_F(nl, verdict_errors)
 	EXPECT_EQ(-1, send(self->pr[2].g, buf, sizeof(buf), MSG_NOSIGNAL));
 	EXPECT_EQ(EKEYREVOKED, errno);
 	katt_guard_off();
+	/* a revoked socket refuses a binding (EKEYREVOKED): keys only */
+	self->pr[2].binding = false;
 	ASSERT_EQ(0, katt_pair_keys(&self->pr[2]));
+	EXPECT_EQ(-EKEYREVOKED, katt_set_binding(self->pr[2].g, 0, 0));
 	katt_expect_state(_metadata, self->pr[2].g, KTLS_ATTEST_STATE_REVOKED,
 			  0);
 	katt_guard(GUARD_MS);
@@ -711,14 +732,28 @@ TEST_F(nl, arm_by_fd)
 				&pol, &len));
 	EXPECT_EQ(5000, pol.timeout_ms);
 	EXPECT_EQ(KTLS_ATTEST_POLICY_FLAGS_HOLD_REATTEST, pol.flags);
+	/* the agent is told once the binding is in, too */
+	expect_no_event(_metadata, agent, ROUND_START, cookie);
+	ASSERT_EQ(0, katt_set_binding(a->g, 0, KTLS_ATTEST_BINDING_LOCAL_KEY |
+				      KTLS_ATTEST_BINDING_PEER_KEY));
+	a->binding = true;
 	expect_round_start(_metadata, agent, a, 1, KTLS_ATTEST_STATE_PENDING,
 			   KTLS_ATTEST_ROLE_ATTESTER, 5000);
 	ASSERT_EQ(0, katt_nl_wait_event_for(mon, STATE_CHANGE, cookie,
 					    KTLS_ATTEST_STATE_PENDING, &ev,
 					    WAKE_MS));
 
-	/* held */
+	/*
+	 * held; with the binding the kernel reads the peer's records: its
+	 * attestation message goes to the agent, its data waits for the app
+	 */
+	ASSERT_EQ(0, katt_peer_send_msg(a->p, "hello", 5));
 	ASSERT_EQ(1000, ktls_send_all(a->p, tx, 1000, 0));
+	ASSERT_EQ(0, katt_nl_wait_event_for(agent, KTLS_ATTEST_CMD_MSG_RECV,
+					    cookie, 0, &ev, WAKE_MS));
+	EXPECT_EQ(5, ev.msg_size);
+	EXPECT_EQ(0, memcmp("hello", ev.msg, 5));
+	katt_nl_event_release(&ev);
 	EXPECT_EQ(-1, send(a->g, tx, 100, MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(-1, recv(a->g, rx, 100, MSG_DONTWAIT));

@@ -687,6 +687,8 @@ TEST_F(stack, scatter_gather)
 TEST_F(stack, tls_sockopts)
 {
 	const bool tls13 = variant->version == TLS_1_3_VERSION;
+	const bool arm_c = variant->mode != STACK_PLAIN;
+	const bool arm_s = variant->mode == STACK_ATTEST;
 	const size_t len = 40000;
 	unsigned int one = 1, val;
 	char *tx = malloc(len), *rx = malloc(len);
@@ -713,10 +715,24 @@ TEST_F(stack, tls_sockopts)
 					TLS_TX_ZEROCOPY_RO, &val, &vlen));
 		EXPECT_EQ(1, val);
 
-		/* TLS 1.3 only: lets the receiver decrypt in place */
+		/* TLS 1.3 only: lets the receiver decrypt in place; refused
+		 * on an armed socket, where it would decrypt an attestation
+		 * record into the application's buffer before its type is known
+		 */
 		ret = setsockopt(RX_FD(dir), SOL_TLS, TLS_RX_EXPECT_NO_PAD,
 				 &one, sizeof(one));
-		if (tls13) {
+		if (dir ? arm_c : arm_s) {
+			EXPECT_EQ(-1, ret);
+			EXPECT_EQ(EOPNOTSUPP, errno);
+			val = 1;
+			vlen = sizeof(val);
+			ret = getsockopt(RX_FD(dir), SOL_TLS,
+					 TLS_RX_EXPECT_NO_PAD, &val, &vlen);
+			if (tls13) {
+				ASSERT_EQ(0, ret);
+				EXPECT_EQ(0, val);
+			}
+		} else if (tls13) {
 			EXPECT_EQ(0, ret);
 			val = 0;
 			vlen = sizeof(val);

@@ -37,7 +37,14 @@
 #define SOL_NETLINK		270
 #endif
 
+/* A datagram: the largest is a msg-recv of KTLS_ATTEST_MSG_MAX bytes. */
 #define KATT_NL_BUF		(128 * 1024)
+/*
+ * Send buffer: a msg-send of KTLS_ATTEST_MSG_MAX bytes is one datagram of
+ * a little more, and netlink refuses (EMSGSIZE) a datagram larger than the
+ * send buffer, which libnl sets to 32 KiB.
+ */
+#define KATT_NL_SNDBUF		(256 * 1024)
 /* A request's answer comes at once; this only bounds a kernel bug. */
 #define KATT_NL_REPLY_MS	5000
 /* After an overrun, how long a request still waits for its answer. */
@@ -83,6 +90,15 @@ static int nle_errno(int nle)
 	}
 }
 
+static int set_sndbuf(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+		       sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)))
+		return -errno;
+	return 0;
+}
+
 int katt_nl_open(struct katt_nl **nlp)
 {
 	struct katt_nl *nl;
@@ -125,6 +141,9 @@ int katt_nl_open(struct katt_nl **nlp)
 		ret = -errno;
 		goto err;
 	}
+	ret = set_sndbuf(nl->fd, KATT_NL_SNDBUF);
+	if (ret)
+		goto err;
 	*nlp = nl;
 	return 0;
 
@@ -139,6 +158,8 @@ void katt_nl_close(struct katt_nl *nl)
 		return;
 	if (nl->sk)
 		nl_socket_free(nl->sk);
+	while (nl->qhead < nl->qlen)
+		katt_nl_event_release(&nl->q[nl->qhead++]);
 	free(nl->buf);
 	free(nl->q);
 	free(nl);
@@ -228,6 +249,14 @@ static int parse_sock(struct nlmsghdr *nlh, struct katt_nl_sock *s)
 			s->present |= 1ULL << (attr);			\
 		}							\
 	} while (0)
+#define BIN(attr, field)						\
+	do {								\
+		if (attr_ok(tb[attr], sizeof(s->field))) {		\
+			memcpy(s->field, nla_data(tb[attr]),		\
+			       sizeof(s->field));			\
+			s->present |= 1ULL << (attr);			\
+		}							\
+	} while (0)
 
 	U64(KTLS_ATTEST_A_SOCK_COOKIE, cookie);
 	U32(KTLS_ATTEST_A_SOCK_ROLE, role);
@@ -248,9 +277,6 @@ static int parse_sock(struct nlmsghdr *nlh, struct katt_nl_sock *s)
 	U64(KTLS_ATTEST_A_SOCK_RX_BYTES, rx_bytes);
 	U64(KTLS_ATTEST_A_SOCK_TX_HELD, tx_held);
 	U64(KTLS_ATTEST_A_SOCK_RX_HELD, rx_held);
-#undef U64
-#undef U32
-#undef BE16
 
 	a = tb[KTLS_ATTEST_A_SOCK_SADDR];
 	if (a && (nla_len(a) == 4 || nla_len(a) == 16)) {
@@ -264,15 +290,56 @@ static int parse_sock(struct nlmsghdr *nlh, struct katt_nl_sock *s)
 		memcpy(s->daddr, nla_data(a), s->daddr_len);
 		s->present |= 1ULL << KTLS_ATTEST_A_SOCK_DADDR;
 	}
+	U32(KTLS_ATTEST_A_SOCK_MSG_LEN, msg_len);
+	U32(KTLS_ATTEST_A_SOCK_BINDING_FLAGS, binding_flags);
+	BIN(KTLS_ATTEST_A_SOCK_BINDING_EXPORTER, binding_exporter);
+	BIN(KTLS_ATTEST_A_SOCK_BINDING_LOCAL_KEY, binding_local_key);
+	BIN(KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY, binding_peer_key);
+	/* may repeat: parse_msg() reads every piece */
+	if (tb[KTLS_ATTEST_A_SOCK_MSG_DATA])
+		s->present |= 1ULL << KTLS_ATTEST_A_SOCK_MSG_DATA;
+
 	a = tb[KTLS_ATTEST_A_SOCK_REASON_TEXT];
 	if (a && nla_len(a) >= 1 && nla_len(a) <= KTLS_ATTEST_REASON_TEXT_MAX &&
 	    ((char *)nla_data(a))[nla_len(a) - 1] == '\0') {
 		memcpy(s->reason_text, nla_data(a), nla_len(a));
 		s->present |= 1ULL << KTLS_ATTEST_A_SOCK_REASON_TEXT;
 	}
+#undef U64
+#undef U32
+#undef BE16
+#undef BIN
+
 	for (i = 1; i <= KTLS_ATTEST_A_SOCK_MAX; i++)
 		if (tb[i] && !(s->present & (1ULL << i)))
 			return -EINVAL;	/* malformed attribute */
+	return 0;
+}
+
+/*
+ * The msg-data pieces of a msg-recv, in order, into ev->msg.  A piece
+ * outside 1..KATT_NL_MSG_PIECE bytes is kept as it came: the tests judge.
+ */
+static int parse_msg(struct nlmsghdr *nlh, struct katt_nl_event *ev)
+{
+	struct nlattr *head = genlmsg_attrdata(nlmsg_data(nlh), 0);
+	int len = genlmsg_attrlen(nlmsg_data(nlh), 0), rem;
+	struct nlattr *a;
+	size_t total = 0;
+
+	nla_for_each_attr(a, head, len, rem)
+		if (nla_type(a) == KTLS_ATTEST_A_SOCK_MSG_DATA)
+			total += nla_len(a);
+	ev->msg = malloc(total ? total : 1);
+	if (!ev->msg)
+		return -ENOMEM;
+	nla_for_each_attr(a, head, len, rem) {
+		if (nla_type(a) != KTLS_ATTEST_A_SOCK_MSG_DATA)
+			continue;
+		memcpy(ev->msg + ev->msg_size, nla_data(a), nla_len(a));
+		ev->msg_size += nla_len(a);
+		ev->msg_pieces++;
+	}
 	return 0;
 }
 
@@ -311,6 +378,7 @@ static void queue_event(struct katt_nl *nl, struct nlmsghdr *nlh,
 		return;
 	g = NLMSG_DATA(nlh);
 	if (g->cmd != KTLS_ATTEST_CMD_ROUND_START &&
+	    g->cmd != KTLS_ATTEST_CMD_MSG_RECV &&
 	    g->cmd != KTLS_ATTEST_CMD_STATE_CHANGE)
 		return;
 
@@ -334,6 +402,10 @@ static void queue_event(struct katt_nl *nl, struct nlmsghdr *nlh,
 	ev->multicast = multicast;
 	if (parse_sock(nlh, &ev->sock))
 		return;		/* dropped: the test sees no such event */
+	if (g->cmd == KTLS_ATTEST_CMD_MSG_RECV && parse_msg(nlh, ev)) {
+		nl->overrun = true;	/* lost, as if the kernel dropped it */
+		return;
+	}
 	nl->qlen++;
 }
 
@@ -727,12 +799,12 @@ int katt_nl_wait_event_for(struct katt_nl *nl, uint8_t cmd, uint64_t cookie,
 		ret = katt_nl_wait_event(nl, ev, left > 0 ? left : 0);
 		if (ret)
 			return ret;
-		if (cmd && ev->cmd != cmd)
+		if ((cmd && ev->cmd != cmd) ||
+		    (cookie && ev->sock.cookie != cookie) ||
+		    (state && ev->sock.state != state)) {
+			katt_nl_event_release(ev);
 			continue;
-		if (cookie && ev->sock.cookie != cookie)
-			continue;
-		if (state && ev->sock.state != state)
-			continue;
+		}
 		return 0;
 	}
 }
@@ -744,7 +816,55 @@ int katt_nl_drain(struct katt_nl *nl)
 	while (fill_queue(nl, 0) == 0)
 		;
 	count = nl->qlen - nl->qhead;
+	while (nl->qhead < nl->qlen)
+		katt_nl_event_release(&nl->q[nl->qhead++]);
 	nl->qhead = nl->qlen = 0;
 	nl->overrun = false;
 	return count;
+}
+
+void katt_nl_event_release(struct katt_nl_event *ev)
+{
+	free(ev->msg);
+	ev->msg = NULL;
+	ev->msg_size = 0;
+	ev->msg_pieces = 0;
+}
+
+/* --- attestation messages ------------------------------------------------ */
+
+int katt_nl_msg_send_pieces(struct katt_nl *nl, uint64_t cookie,
+			    const void *buf, size_t len, size_t piece)
+{
+	size_t n, off, npieces;
+	struct nl_msg *msg;
+
+	if (!piece || piece > KATT_NL_MSG_PIECE)
+		return -EINVAL;
+	npieces = (len + piece - 1) / piece;
+	msg = nlmsg_alloc_size(len + npieces * NLA_HDRLEN + 4096);
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0,
+			 KTLS_ATTEST_CMD_MSG_SEND, KTLS_ATTEST_FAMILY_VERSION) ||
+	    (cookie && nla_put_u64(msg, KTLS_ATTEST_A_SOCK_COOKIE, cookie)))
+		goto too_big;
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		if (nla_put(msg, KTLS_ATTEST_A_SOCK_MSG_DATA, n,
+			    (const char *)buf + off))
+			goto too_big;
+	}
+	return request(nl, msg, NULL, NULL);
+
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+int katt_nl_msg_send(struct katt_nl *nl, uint64_t cookie, const void *buf,
+		     size_t len)
+{
+	return katt_nl_msg_send_pieces(nl, cookie, buf, len,
+				       KATT_NL_MSG_PIECE);
 }

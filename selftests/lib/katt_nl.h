@@ -10,9 +10,9 @@
  * The extack message of the last refused request stays available from
  * katt_nl_extack() for asserts and diagnostics.
  *
- * Requests and events share one socket: an event (round-start for the
- * registered agent, state-change for monitor subscribers) that arrives while
- * a request waits for its answer is queued and handed out by
+ * Requests and events share one socket: an event (round-start and msg-recv
+ * for the registered agent, state-change for monitor subscribers) that
+ * arrives while a request waits for its answer is queued and handed out by
  * katt_nl_wait_event() later, in order.
  *
  * Nothing here knows about the kselftest harness.
@@ -56,14 +56,28 @@ struct katt_nl_sock {
 	uint64_t rx_bytes;
 	uint64_t tx_held;
 	uint64_t rx_held;
+	uint32_t msg_len;		/* msg-recv: the length it announces */
 	char reason_text[KTLS_ATTEST_REASON_TEXT_MAX];
+	/* round-start: the connection binding */
+	uint32_t binding_flags;		/* round-start: KTLS_ATTEST_BINDING_* */
+	uint8_t binding_exporter[KTLS_ATTEST_EXPORTER_LEN];
+	uint8_t binding_local_key[KTLS_ATTEST_KEY_HASH_LEN];
+	uint8_t binding_peer_key[KTLS_ATTEST_KEY_HASH_LEN];
 };
 
 struct katt_nl_event {
-	uint8_t cmd;			/* KTLS_ATTEST_CMD_ROUND_START, ..._STATE_CHANGE */
+	uint8_t cmd;			/* KTLS_ATTEST_CMD_ROUND_START, ... */
 	uint32_t nl_pid;		/* sender port in the netlink header */
 	bool multicast;			/* came to a multicast group */
 	struct katt_nl_sock sock;
+	/*
+	 * msg-recv: the msg-data pieces concatenated (NULL otherwise), and
+	 * how many pieces there were.  malloc()ed; whoever gets the event
+	 * from katt_nl_wait_event() owns it: katt_nl_event_release().
+	 */
+	unsigned char *msg;
+	size_t msg_size;
+	unsigned int msg_pieces;
 };
 
 /* Optional attributes of sock-arm; 0 leaves one out. */
@@ -133,6 +147,21 @@ int katt_nl_wait_event_for(struct katt_nl *nl, uint8_t cmd, uint64_t cookie,
 			   int timeout_ms);
 /* Drops queued and pending events; returns how many. */
 int katt_nl_drain(struct katt_nl *nl);
+/* Frees what an event owns (its message); the event may be reused. */
+void katt_nl_event_release(struct katt_nl_event *ev);
+
+/*
+ * msg-send of the @len bytes at @buf on the socket @cookie (0 leaves the
+ * cookie out), as msg-data pieces of KATT_NL_MSG_PIECE bytes (the last one
+ * shorter); @len 0 sends no msg-data at all.  The lengths are not checked
+ * here: a message over KTLS_ATTEST_MSG_MAX goes to the kernel as it is.
+ */
+#define KATT_NL_MSG_PIECE	32768
+int katt_nl_msg_send(struct katt_nl *nl, uint64_t cookie, const void *buf,
+		     size_t len);
+/* The same in pieces of @piece bytes (1 to KATT_NL_MSG_PIECE). */
+int katt_nl_msg_send_pieces(struct katt_nl *nl, uint64_t cookie,
+			    const void *buf, size_t len, size_t piece);
 
 const char *katt_nl_state_name(uint32_t state);
 

@@ -420,6 +420,8 @@ int katt_pair_adopt(struct katt_pair *pp, int g, int p,
 	pp->g = g;
 	pp->p = p;
 	pp->family = o->family;
+	/* an unarmed socket gets its binding when it is armed by fd */
+	pp->binding = o->binding && !o->no_arm;
 	ret = ktls_crypto_init(&pp->g2p, o->version, o->cipher, 0, 0);
 	if (!ret)
 		ret = ktls_crypto_init(&pp->p2g, o->version, o->cipher, 1, 0);
@@ -463,7 +465,65 @@ err:
 
 int katt_pair_keys(struct katt_pair *pp)
 {
-	return ktls_install(pp->g, &pp->g2p, &pp->p2g);
+	int ret = ktls_install(pp->g, &pp->g2p, &pp->p2g);
+
+	if (!ret && pp->binding)
+		ret = katt_set_binding(pp->g, 0,
+				       KTLS_ATTEST_BINDING_LOCAL_KEY |
+				       KTLS_ATTEST_BINDING_PEER_KEY);
+	return ret;
+}
+
+void katt_binding_fill(struct ktls_attest_binding *b, uint8_t seed,
+		       uint32_t flags)
+{
+	unsigned int i;
+
+	memset(b, 0, sizeof(*b));
+	b->flags = flags;
+	for (i = 0; i < sizeof(b->exporter); i++) {
+		b->exporter[i] = seed + i;
+		if (flags & KTLS_ATTEST_BINDING_LOCAL_KEY)
+			b->local_key_sha256[i] = 0x40 + seed + i;
+		if (flags & KTLS_ATTEST_BINDING_PEER_KEY)
+			b->peer_key_sha256[i] = 0x80 + seed + i;
+	}
+}
+
+int katt_peer_send_msg(int fd, const void *msg, size_t len)
+{
+	uint8_t rec[sizeof(struct ktls_attest_frame) + KTLS_ATTEST_FRAG_MAX];
+	struct ktls_attest_frame *f = (struct ktls_attest_frame *)rec;
+	size_t off = 0, frag;
+	ssize_t n;
+
+	do {
+		frag = len - off < KTLS_ATTEST_FRAG_MAX ? len - off :
+							  KTLS_ATTEST_FRAG_MAX;
+		f->version = KTLS_ATTEST_FRAME_VERSION;
+		f->flags = (off ? 0 : KTLS_ATTEST_FRAME_FIRST) |
+			   (off + frag == len ? KTLS_ATTEST_FRAME_LAST : 0);
+		f->frag_len = htons(frag);
+		f->msg_len = htonl(len);
+		memcpy(rec + sizeof(*f), (const uint8_t *)msg + off, frag);
+		n = ktls_send_record(fd, KTLS_ATTEST_RECORD_TYPE, rec,
+				     sizeof(*f) + frag, 0);
+		if (n < 0)
+			return n;
+		if ((size_t)n != sizeof(*f) + frag)
+			return -EIO;
+		off += frag;
+	} while (off < len);
+	return 0;
+}
+
+int katt_set_binding(int fd, uint8_t seed, uint32_t flags)
+{
+	struct ktls_attest_binding b;
+
+	katt_binding_fill(&b, seed, flags);
+	return setsockopt(fd, SOL_KTLS_ATTEST, KTLS_ATTEST_BINDING, &b,
+			  sizeof(b)) ? -errno : 0;
 }
 
 int katt_pair_peer_rx(struct katt_pair *pp)

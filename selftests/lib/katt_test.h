@@ -79,6 +79,7 @@ struct katt_pair_opts {
 	const struct ktls_attest_policy *policy;	/* NULL: the default */
 	bool no_keys;				/* stop in ARMED */
 	bool no_arm;				/* plain kTLS on both ends */
+	bool binding;				/* KTLS_ATTEST_BINDING after the keys */
 };
 
 struct katt_pair {
@@ -86,6 +87,7 @@ struct katt_pair {
 	int p;			/* peer: TX key; RX key once p_rx */
 	int family;
 	bool p_rx;
+	bool binding;		/* katt_pair_keys() sets the binding too */
 	uint64_t cookie;	/* SO_COOKIE of g */
 	struct ktls_crypto g2p, p2g;
 };
@@ -103,8 +105,24 @@ int katt_pair_open(struct katt_pair *pp, const struct katt_pair_opts *o);
  */
 int katt_pair_adopt(struct katt_pair *pp, int g, int p,
 		    const struct katt_pair_opts *o);
-/* The gated end's keys (TX then RX), for a pair opened with no_keys. */
+/*
+ * The gated end's keys (TX then RX), for a pair opened with no_keys; and
+ * its binding (katt_set_binding(), seed 0), if the pair was opened with it.
+ */
 int katt_pair_keys(struct katt_pair *pp);
+/*
+ * KTLS_ATTEST_BINDING on @fd: exporter bytes seed, seed+1, ...; the local
+ * key hash 0x40+seed.. if @flags has KTLS_ATTEST_BINDING_LOCAL_KEY, the
+ * peer's 0x80+seed.. with KTLS_ATTEST_BINDING_PEER_KEY.  0 or -errno.
+ */
+int katt_set_binding(int fd, uint8_t seed, uint32_t flags);
+void katt_binding_fill(struct ktls_attest_binding *b, uint8_t seed,
+		       uint32_t flags);
+/*
+ * A peer that is plain kTLS sends attestation message @msg the way the
+ * module frames it (records of KTLS_ATTEST_RECORD_TYPE).  0 or -errno.
+ */
+int katt_peer_send_msg(int fd, const void *msg, size_t len);
 /* The peer's RX key (once). */
 int katt_pair_peer_rx(struct katt_pair *pp);
 void katt_pair_close(struct katt_pair *pp);

@@ -38,6 +38,8 @@
 #define KTLS_ATTEST_STATUS	3
 /* no value; setsockopt only: start a new round, wait for its verdict */
 #define KTLS_ATTEST_REATTEST	4
+/* struct ktls_attest_binding; setsockopt only, once */
+#define KTLS_ATTEST_BINDING	5
 
 /* Round deadline when the policy names none, and its bounds. */
 #define KTLS_ATTEST_TIMEOUT_MS_DEFAULT	10000
@@ -49,6 +51,52 @@
  * receives records of this type; userspace gets EPERM for trying.
  */
 #define KTLS_ATTEST_RECORD_TYPE	0x3f
+
+/*
+ * The connection binding, from the application's TLS stack:
+ * exporter = TLS-Exporter(KTLS_ATTEST_EXPORTER_LABEL, "", 32), and where
+ * the application has them, SHA-256 of the local and of the peer's TLS
+ * public key (SubjectPublicKeyInfo, DER), flagged in @flags, and which end
+ * of the TLS connection this socket is (the binder's role byte needs it).  The kernel
+ * gives it to the registered agent of the socket's namespace only, and
+ * wipes it when the socket goes.  See Documentation/protocol.rst.
+ */
+#define KTLS_ATTEST_EXPORTER_LABEL	"EXPORTER-ktls-attest"
+#define KTLS_ATTEST_EXPORTER_LEN	32
+#define KTLS_ATTEST_KEY_HASH_LEN	32
+
+#define KTLS_ATTEST_BINDING_LOCAL_KEY	0x1	/* local_key_sha256 is set */
+#define KTLS_ATTEST_BINDING_PEER_KEY	0x2	/* peer_key_sha256 is set */
+#define KTLS_ATTEST_BINDING_TLS_SERVER	0x4	/* this end is the TLS server */
+
+struct ktls_attest_binding {
+	__u32 flags;		/* KTLS_ATTEST_BINDING_* */
+	__u32 reserved;		/* 0 */
+	__u8 exporter[KTLS_ATTEST_EXPORTER_LEN];
+	__u8 local_key_sha256[KTLS_ATTEST_KEY_HASH_LEN];
+	__u8 peer_key_sha256[KTLS_ATTEST_KEY_HASH_LEN];
+};
+
+/*
+ * Framing of attestation messages on records of KTLS_ATTEST_RECORD_TYPE.
+ * A message of 1 to KTLS_ATTEST_MSG_MAX bytes is split into fragments; each
+ * record carries one header and one fragment of 0 to
+ * KTLS_ATTEST_FRAG_MAX bytes.  All integers are big-endian.
+ */
+#define KTLS_ATTEST_MSG_MAX		65536
+#define KTLS_ATTEST_FRAME_VERSION	1
+#define KTLS_ATTEST_FRAME_FIRST		0x01	/* first fragment of a message */
+#define KTLS_ATTEST_FRAME_LAST		0x02	/* last fragment of a message */
+
+struct ktls_attest_frame {
+	__u8 version;		/* KTLS_ATTEST_FRAME_VERSION */
+	__u8 flags;		/* KTLS_ATTEST_FRAME_FIRST, _LAST */
+	__be16 frag_len;	/* bytes of fragment after this header */
+	__be32 msg_len;		/* bytes of the whole message */
+};
+
+/* 2^14, the TLS record plaintext limit, less the header */
+#define KTLS_ATTEST_FRAG_MAX	(16384 - 8)
 
 struct ktls_attest_policy {
 	__u32 timeout_ms;	/* deadline of each round; 0: the default */

@@ -68,12 +68,17 @@ enum ktls_attest_verdict {
  * @KTLS_ATTEST_REASON_OPERATOR: A verdict or re-attestation request of an
  *   administrator.
  * @KTLS_ATTEST_REASON_TIMEOUT: The round's deadline passed without a verdict.
+ * @KTLS_ATTEST_REASON_PROTOCOL: The peer broke the transport protocol: a
+ *   malformed, oversized, truncated or interleaved attestation message,
+ *   application data before its first attestation message, a full receive
+ *   queue, or a record-layer error during a round.
  */
 enum ktls_attest_reason {
 	KTLS_ATTEST_REASON_NONE,
 	KTLS_ATTEST_REASON_VERDICT,
 	KTLS_ATTEST_REASON_OPERATOR,
 	KTLS_ATTEST_REASON_TIMEOUT,
+	KTLS_ATTEST_REASON_PROTOCOL,
 };
 
 /**
@@ -127,6 +132,20 @@ enum ktls_attest_policy_flags {
  *   (waited or EAGAIN).
  * @KTLS_ATTEST_A_SOCK_RX_HELD: u64; Receive calls that found the gate closed
  *   (waited or EAGAIN).
+ * @KTLS_ATTEST_A_SOCK_BINDING_EXPORTER: binary, 32..32 bytes;
+ *   TLS-Exporter("EXPORTER-ktls-attest", "", 32) of the connection, as the
+ *   application set it (KTLS_ATTEST_BINDING). Secret.
+ * @KTLS_ATTEST_A_SOCK_BINDING_LOCAL_KEY: binary, 32..32 bytes; SHA-256 of the
+ *   local TLS public key, if the application gave it.
+ * @KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY: binary, 32..32 bytes; SHA-256 of the
+ *   peer's TLS public key, if the application gave it.
+ * @KTLS_ATTEST_A_SOCK_BINDING_FLAGS: u32; KTLS_ATTEST_BINDING_* flags of the
+ *   binding: which key hashes are given, and whether this end is the TLS
+ *   server.
+ * @KTLS_ATTEST_A_SOCK_MSG_DATA: binary, 1..32768 bytes, may repeat; A piece of
+ *   an attestation message; the message is the concatenation of the pieces, in
+ *   order, 1 to 65536 bytes in all.
+ * @KTLS_ATTEST_A_SOCK_MSG_LEN: u32; Length of the whole attestation message.
  */
 enum {
 	KTLS_ATTEST_A_SOCK_PAD = 1,
@@ -151,6 +170,12 @@ enum {
 	KTLS_ATTEST_A_SOCK_RX_BYTES,
 	KTLS_ATTEST_A_SOCK_TX_HELD,
 	KTLS_ATTEST_A_SOCK_RX_HELD,
+	KTLS_ATTEST_A_SOCK_BINDING_EXPORTER,
+	KTLS_ATTEST_A_SOCK_BINDING_LOCAL_KEY,
+	KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY,
+	KTLS_ATTEST_A_SOCK_BINDING_FLAGS,
+	KTLS_ATTEST_A_SOCK_MSG_DATA,
+	KTLS_ATTEST_A_SOCK_MSG_LEN,
 
 	__KTLS_ATTEST_A_SOCK_MAX,
 	KTLS_ATTEST_A_SOCK_MAX = (__KTLS_ATTEST_A_SOCK_MAX - 1)
@@ -173,7 +198,13 @@ enum {
  * @KTLS_ATTEST_CMD_SOCK_GET: do, dump; One armed socket by cookie, or all of
  *   the caller's namespace (the dump ignores a cookie).
  * @KTLS_ATTEST_CMD_ROUND_START: event; To the registered agent only (unicast):
- *   a socket waits for an attestation round.
+ *   a round started on a socket that has both kTLS keys and its binding.
+ * @KTLS_ATTEST_CMD_MSG_SEND: do; Send an attestation message on a socket
+ *   (registered agent only). The message is queued whole and goes out as
+ *   records of the attestation type ahead of any later application data.
+ * @KTLS_ATTEST_CMD_MSG_RECV: event; To the registered agent only (unicast): a
+ *   whole attestation message arrived on a socket. Always after the round-start
+ *   of its round.
  * @KTLS_ATTEST_CMD_STATE_CHANGE: event to multicast group monitor; A socket
  *   changed state (multicast to the monitor group).
  */
@@ -185,6 +216,8 @@ enum {
 	KTLS_ATTEST_CMD_SOCK_REATTEST,
 	KTLS_ATTEST_CMD_SOCK_GET,
 	KTLS_ATTEST_CMD_ROUND_START,
+	KTLS_ATTEST_CMD_MSG_SEND,
+	KTLS_ATTEST_CMD_MSG_RECV,
 	KTLS_ATTEST_CMD_STATE_CHANGE,
 
 	__KTLS_ATTEST_CMD_MAX,
