@@ -115,9 +115,27 @@ void katt_gate_wake(struct katt_sock *ks)
 	katt_wake(ks->sk);
 }
 
+/*
+ * A revoked or failed socket also carries the reason as a socket error
+ * (SO_ERROR): a call that passed the gate before the verdict and waits
+ * inside kTLS for data or buffer space is woken by nothing else, and must
+ * not move data that comes after the verdict.
+ */
+static void katt_report_terminal(struct katt_sock *ks)
+{
+	struct sock *sk = ks->sk;
+	u8 state = READ_ONCE(ks->state);
+
+	if (!katt_state_terminal(state))
+		return;
+	WRITE_ONCE(sk->sk_err, -katt_state_errno(state));
+	sk_error_report(sk);
+}
+
 /* After a state change, outside ks->lock. */
 static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 {
+	katt_report_terminal(ks);
 	katt_wake(ks->sk);
 	katt_notify_state(ks);
 	if (round_started) {

@@ -959,6 +959,45 @@ TEST_F(one, peer_reset_wakes)
 	katt_pair_close(&pr2);
 }
 
+/*
+ * Calls that passed the open gate and wait inside kTLS (for data, for
+ * buffer space) wake on a revoke with its error, and nothing the peer
+ * sends after the verdict reaches them.
+ */
+TEST_F(one, revoke_wakes_passed)
+{
+	struct katt_call rcall = { .path = KP_RECV, .len = 100 };
+	char tx[100], rx[100];
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	READY();
+	katt_open_pair(_metadata, &self->pr, &one_opts);
+	katt_verdict(_metadata, self->nl, &self->pr, PASS, "pass");
+	ktls_fill(tx, sizeof(tx), 931);
+	rcall.fd = self->pr.g;
+	katt_start(_metadata, &self->c[0], &rcall);
+	ktls_msleep(HOLD_MS);
+	ASSERT_TRUE(katt_caller_blocked(&self->c[0]));
+
+	katt_verdict(_metadata, self->nl, &self->pr, REVOKE, "revoke");
+	katt_reap(_metadata, &self->c[0], "recv inside kTLS after a revoke");
+	EXPECT_EQ(-EKEYREVOKED, self->c[0].res->ret)
+		TH_LOG("recv: %s", katt_err(self->c[0].res->ret));
+
+	/* data after the verdict stays in the socket */
+	ASSERT_EQ(100, ktls_send_all(self->pr.p, tx, 100, 0));
+	ASSERT_EQ(0, katt_wait_bytes_received(self->pr.g, 100, WAKE_MS));
+	EXPECT_EQ(-1, recv(self->pr.g, rx, sizeof(rx), MSG_DONTWAIT));
+	EXPECT_EQ(EKEYREVOKED, errno);
+	EXPECT_EQ(-1, recv(self->pr.g, rx, sizeof(rx), 0));
+	EXPECT_EQ(EKEYREVOKED, errno);
+	/* the reason is the socket's error, once */
+	ASSERT_EQ(0, getsockopt(self->pr.g, SOL_SOCKET, SO_ERROR, &err,
+				&len));
+	EXPECT_TRUE(err == 0 || err == EKEYREVOKED) TH_LOG("SO_ERROR %d", err);
+}
+
 /* Userspace may never send a record of the attestation type. */
 TEST_F(one, record_type)
 {
