@@ -28,8 +28,8 @@ all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
 
-SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life
-SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS))
+SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay
+SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS)) $(B)/selftests/katt-agent
 KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
 KATT_NL_LIB := selftests/lib/katt_nl.c selftests/lib/katt_nl.h
 
@@ -45,6 +45,17 @@ NL_TESTS := $(GATE_TESTS) $(addprefix $(B)/selftests/,stacking module_unload)
 $(NL_TESTS): $(KTLS_LIB) $(KATT_NL_LIB)
 $(NL_TESTS): LDLIBS += $(call pc_libs,libnl-genl-3.0)
 $(GATE_TESTS): $(KATT_TEST_LIB)
+
+# relay: two namespaces, each with its own katt-agent (a program it spawns)
+KATT_RELAY_LIB := selftests/lib/katt_netns.c selftests/lib/katt_netns.h \
+	selftests/lib/katt_agentctl.c selftests/lib/katt_agentctl.h
+$(B)/selftests/relay: $(KTLS_LIB) $(KATT_NL_LIB) $(KATT_TEST_LIB) $(KATT_RELAY_LIB)
+$(B)/selftests/relay: LDLIBS += $(call pc_libs,libnl-genl-3.0)
+$(B)/selftests/katt-agent: selftests/katt_agent.c $(KTLS_LIB) $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) \
+		$(call pc_libs,libnl-genl-3.0)
 
 $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h

@@ -252,6 +252,19 @@ bool katt_gate_peer_message(struct katt_sock *ks, u32 *round)
 }
 
 /**
+ * katt_gate_terminal_err - the error of a revoked or failed socket
+ * @ks: socket state
+ *
+ * Return: -EKEYREVOKED or -EKEYREJECTED, or 0 if the socket is neither.
+ */
+int katt_gate_terminal_err(struct katt_sock *ks)
+{
+	u8 state = READ_ONCE(ks->state);
+
+	return katt_state_terminal(state) ? katt_state_errno(state) : 0;
+}
+
+/**
  * katt_round_ready - the agent can be told of the socket's rounds
  * @ks: socket state
  *

@@ -59,7 +59,9 @@
 
 /* Bounds of the relay (Documentation/protocol.rst) */
 #define KATT_RXQ_MAX_BYTES	(64 * 1024)	/* records kept for the app */
-#define KATT_RXQ_MAX_RECS	64
+#define KATT_RXQ_MAX_RECS	64		/* entries: a record, or a run of
+						 * data records read at once
+						 */
 #define KATT_READY_MAX_BYTES	(2 * KTLS_ATTEST_MSG_MAX) /* for the agent */
 #define KATT_TXQ_MAX_BYTES	KTLS_ATTEST_MSG_MAX	/* unsent, per socket */
 
@@ -285,6 +287,7 @@ void katt_gate_wake(struct katt_sock *ks);
 void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err);
 bool katt_gate_peer_message(struct katt_sock *ks, u32 *round);
 bool katt_round_ready(struct katt_sock *ks);
+int katt_gate_terminal_err(struct katt_sock *ks);
 void katt_gate_keys_coming(struct katt_sock *ks);
 void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx);
 int katt_gate_set_binding(struct katt_sock *ks,

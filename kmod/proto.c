@@ -522,6 +522,9 @@ static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
 		if (!w)
 			return -EBUSY;
 	}
+	/* the read met what failed the socket: it fails with the reason */
+	if (ret < 0 && katt_gate_terminal_err(ks))
+		ret = katt_gate_terminal_err(ks);
 	atomic64_add(max_t(ssize_t, ret, 0), &ks->rx_bytes);
 	return ret;
 }

@@ -845,8 +845,12 @@ int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
 						   addr_len, &again);
 		mutex_unlock(&ks->rx_mutex);
 		if (!again)
-			return ret;
+			break;
 	}
+	/* the read met what failed the socket: it fails with the reason */
+	if (ret < 0 && katt_gate_terminal_err(ks))
+		ret = katt_gate_terminal_err(ks);
+	return ret;
 }
 
 /**

@@ -70,8 +70,9 @@ enum ktls_attest_verdict {
  * @KTLS_ATTEST_REASON_TIMEOUT: The round's deadline passed without a verdict.
  * @KTLS_ATTEST_REASON_PROTOCOL: The peer broke the transport protocol: a
  *   malformed, oversized, truncated or interleaved attestation message,
- *   application data before its first attestation message, a full receive
- *   queue, or a record-layer error during a round.
+ *   application data before its first attestation message in the first round,
+ *   or more attestation messages than the agent can be given; or an attestation
+ *   record could not be sent.
  */
 enum ktls_attest_reason {
 	KTLS_ATTEST_REASON_NONE,
