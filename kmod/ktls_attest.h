@@ -156,6 +156,8 @@ struct katt_wrap {
  * @ready_bytes: their size; under @lock
  * @rx_wait: on the socket's wait queue: data arrival kicks @rx_work
  * @rx_wait_added: @rx_wait is on the wait queue (lock_sock or owner)
+ * @rx_idle: on a passed socket, lets @rx_work look at records the
+ *	application leaves unread
  * @rx_work: the kernel's reader: takes attestation records, keeps others
  *	while held, hands messages to the agent
  * @tx_work: writes @txq as records
@@ -227,6 +229,7 @@ struct katt_sock {
 
 	struct wait_queue_entry rx_wait;
 	bool rx_wait_added;
+	struct timer_list rx_idle;
 	struct delayed_work rx_work;
 	struct delayed_work tx_work;
 

@@ -52,6 +52,13 @@
 #define KATT_REC_MAX		16384	/* TLS record plaintext limit */
 #define KATT_FRAME_LEN		sizeof(struct ktls_attest_frame)
 #define KATT_RETRY_MS		10
+/*
+ * A passed socket with records the application has not read for this long
+ * is looked at by the kernel: an attestation record at the head (a peer's
+ * re-attestation challenge to an application that is not reading) is taken
+ * out, so that the peer's round does not wait for the application.
+ */
+#define KATT_IDLE_PEEK_MS	20
 
 static_assert(sizeof(struct ktls_attest_frame) == 8);
 static_assert(KATT_REC_MAX - KATT_FRAME_LEN == KTLS_ATTEST_FRAG_MAX);
@@ -94,8 +101,11 @@ void katt_relay_kick(struct katt_sock *ks)
 /*
  * The socket's wait queue was woken: data (a whole record, once kTLS
  * receives) or end of stream.  Under the wait queue's lock, interrupts off.
- * Only during a round: otherwise the application's reads take attestation
- * records out.
+ * During a round the worker reads at once.  On a passed socket the
+ * application's reads take attestation records out; the worker only looks
+ * if records stay unread for KATT_IDLE_PEEK_MS (one timer per period,
+ * however many records arrive).  katt_relay_stop() removes this entry
+ * before it stops the timer and the worker, and sets ks->dead before.
  */
 static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 			int sync, void *key)
@@ -106,14 +116,25 @@ static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 
 	if (events && !(events & (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP)))
 		return 0;
-	state = READ_ONCE(ks->state);
-	if (state != KTLS_ATTEST_STATE_PENDING &&
-	    state != KTLS_ATTEST_STATE_REATTESTING)
+	if (READ_ONCE(ks->dead))
 		return 0;
-	/* dead is checked again by the worker; stop() removes us first */
-	if (!READ_ONCE(ks->dead))
+	state = READ_ONCE(ks->state);
+	if (state == KTLS_ATTEST_STATE_PENDING ||
+	    state == KTLS_ATTEST_STATE_REATTESTING)
 		mod_delayed_work(katt_wq, &ks->rx_work, 0);
+	else if (state == KTLS_ATTEST_STATE_PASSED &&
+		 !timer_pending(&ks->rx_idle))
+		mod_timer(&ks->rx_idle,
+			  jiffies + msecs_to_jiffies(KATT_IDLE_PEEK_MS));
 	return 0;
+}
+
+/* Records stayed unread on a passed socket: let the worker look. */
+static void katt_rx_idle(struct timer_list *t)
+{
+	struct katt_sock *ks = from_timer(ks, t, rx_idle);
+
+	katt_relay_kick(ks);
 }
 
 void katt_relay_init(struct katt_sock *ks)
@@ -123,6 +144,7 @@ void katt_relay_init(struct katt_sock *ks)
 	INIT_LIST_HEAD(&ks->rxq);
 	mutex_init(&ks->rx_mutex);
 	init_waitqueue_func_entry(&ks->rx_wait, katt_rx_wake);
+	timer_setup(&ks->rx_idle, katt_rx_idle, 0);
 	INIT_DELAYED_WORK(&ks->rx_work, katt_rx_work);
 	INIT_DELAYED_WORK(&ks->tx_work, katt_tx_work);
 }
@@ -153,6 +175,7 @@ void katt_relay_stop(struct katt_sock *ks)
 		remove_wait_queue(sk_sleep(ks->sk), &ks->rx_wait);
 		ks->rx_wait_added = false;
 	}
+	del_timer_sync(&ks->rx_idle);
 	cancel_delayed_work_sync(&ks->rx_work);
 	cancel_delayed_work_sync(&ks->tx_work);
 }

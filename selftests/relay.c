@@ -1815,6 +1815,38 @@ TEST_F(xport, reattest_held)
 	katt_caller_free(&reader);
 }
 
+/*
+ * A passed socket whose application is not reading: an attestation
+ * message from the peer at the head of the stream reaches the agent all
+ * the same (a re-attestation challenge must not wait for the application),
+ * and the application's data around it is untouched.
+ */
+TEST_F(xport, idle_app_message)
+{
+	struct env *e = &self->e;
+	struct conn *c = &e->c[0];
+
+	READY();
+	open_peer_to_gated(_metadata, e, c);
+	peer_send_seed(_metadata, c->fd[0], 64, 990);
+	expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 64, 990);
+	agent_verdict(_metadata, &e->ag[1], c->cookie[1], 1, "pass");
+	expect_state(_metadata, c->fd[1], ST_PASSED, KTLS_ATTEST_REASON_VERDICT);
+	peer_send_type(_metadata, c->fd[0], REC_DATA, 300, 991);
+	expect_app_data(_metadata, c->fd[1], 300, 991);
+
+	/* nobody reads c->fd[1] from here on */
+	peer_send_seed(_metadata, c->fd[0], 5000, 992);
+	expect_round(_metadata, e, c, 1, 2, ST_REATTESTING);
+	expect_msg(_metadata, &e->ag[1], c->cookie[1], 2, 5000, 992);
+	agent_verdict(_metadata, &e->ag[1], c->cookie[1], 2, "pass");
+	expect_state(_metadata, c->fd[1], ST_PASSED, KTLS_ATTEST_REASON_VERDICT);
+
+	/* data behind it is the application's, whole */
+	peer_send_type(_metadata, c->fd[0], REC_DATA, 400, 993);
+	expect_app_data(_metadata, c->fd[1], 400, 993);
+}
+
 /* A message in fragments of @frags bytes each (0 allowed), in order. */
 static void peer_send_frags(struct __test_metadata *_metadata, int fd,
 			    const unsigned char *msg, uint32_t len,
