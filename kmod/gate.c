@@ -140,8 +140,7 @@ static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 	katt_notify_state(ks);
 	if (round_started) {
 		katt_notify_round(ks);
-		/* the kernel reads the peer's records during a round */
-		katt_relay_kick(ks);
+		katt_relay_round(ks);
 	}
 	if (reset)
 		katt_reset_async(ks->sk);
@@ -354,7 +353,7 @@ void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx)
 	} else if (in_round) {
 		/* the second key may complete what the agent needs */
 		katt_notify_round(ks);
-		katt_relay_kick(ks);
+		katt_relay_round(ks);
 	}
 }
 
@@ -384,8 +383,11 @@ int katt_gate_set_binding(struct katt_sock *ks,
 	in_round = katt_state_in_round(ks->state);
 	spin_unlock_bh(&ks->lock);
 
-	if (!err && in_round)
+	if (!err && in_round) {
 		katt_notify_round(ks);
+		/* records that came before the binding are read now */
+		katt_relay_round(ks);
+	}
 	return err;
 }
 

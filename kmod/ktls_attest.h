@@ -310,6 +310,7 @@ void katt_relay_attach(struct katt_sock *ks);
 void katt_relay_stop(struct katt_sock *ks);
 void katt_relay_free(struct katt_sock *ks);
 void katt_relay_kick(struct katt_sock *ks);
+void katt_relay_round(struct katt_sock *ks);
 int katt_relay_send(struct katt_sock *ks, struct katt_msg *m,
 		    struct netlink_ext_ack *extack);
 int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,

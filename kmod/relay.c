@@ -98,10 +98,24 @@ void katt_relay_kick(struct katt_sock *ks)
 	spin_unlock_bh(&ks->lock);
 }
 
+/**
+ * katt_relay_round - a round is under way: the kernel reads the peer's records
+ * @ks: socket state
+ *
+ * Only for a socket with a binding: one without takes no part in the
+ * in-band transport (see katt_rx_mode()).  Any context but hardirq.
+ */
+void katt_relay_round(struct katt_sock *ks)
+{
+	if (READ_ONCE(ks->has_binding))
+		katt_relay_kick(ks);
+}
+
 /*
  * The socket's wait queue was woken: data (a whole record, once kTLS
  * receives) or end of stream.  Under the wait queue's lock, interrupts off.
- * During a round the worker reads at once.  On a passed socket the
+ * During a round the worker reads at once (sockets with a binding: see
+ * katt_rx_mode()).  On a passed socket the
  * application's reads take attestation records out; the worker only looks
  * if records stay unread for KATT_IDLE_PEEK_MS (one timer per period,
  * however many records arrive).  katt_relay_stop() removes this entry
@@ -120,12 +134,14 @@ static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 		return 0;
 	state = READ_ONCE(ks->state);
 	if (state == KTLS_ATTEST_STATE_PENDING ||
-	    state == KTLS_ATTEST_STATE_REATTESTING)
-		mod_delayed_work(katt_wq, &ks->rx_work, 0);
-	else if (state == KTLS_ATTEST_STATE_PASSED &&
-		 !timer_pending(&ks->rx_idle))
+	    state == KTLS_ATTEST_STATE_REATTESTING) {
+		if (READ_ONCE(ks->has_binding))
+			mod_delayed_work(katt_wq, &ks->rx_work, 0);
+	} else if (state == KTLS_ATTEST_STATE_PASSED &&
+		   !timer_pending(&ks->rx_idle)) {
 		mod_timer(&ks->rx_idle,
 			  jiffies + msecs_to_jiffies(KATT_IDLE_PEEK_MS));
+	}
 	return 0;
 }
 
