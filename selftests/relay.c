@@ -1709,6 +1709,29 @@ TEST_F(xport, rx_queue_64_kib)
 		      1, false);
 }
 
+/*
+ * Records that came while the socket had no binding are read as soon as it
+ * gets one: the peer's message reaches the agent, after the round-start.
+ */
+TEST_F(xport, binding_late_reads)
+{
+	const struct end_opts unbound = { .no_binding = true };
+	struct env *e = &self->e;
+	struct conn *c = &e->c[0];
+
+	READY();
+	conn_open(_metadata, e, c, &plain_end, &unbound);
+	peer_send_seed(_metadata, c->fd[0], 700, 939);
+	EXPECT_EQ(0, katt_wait_bytes_received(c->fd[1],
+					      katt_tcp_bytes_sent(c->fd[0]),
+					      WAKE_MS));
+	expect_quiet(_metadata, &e->ag[1], c->cookie[1], "no binding yet");
+	ASSERT_EQ(0, set_binding(c->fd[1], &c->bind[1]));
+	expect_round(_metadata, e, c, 1, 1, ST_PENDING);
+	expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 700, 939);
+	expect_state(_metadata, c->fd[1], ST_PENDING, KTLS_ATTEST_REASON_NONE);
+}
+
 /* Without a binding the kernel reads nothing while held: no violation. */
 TEST_F(xport, no_binding_not_read)
 {
