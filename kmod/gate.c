@@ -42,23 +42,6 @@ static bool katt_state_open(u8 state, u32 policy_flags)
 	}
 }
 
-static bool katt_state_terminal(u8 state)
-{
-	return state == KTLS_ATTEST_STATE_REVOKED ||
-	       state == KTLS_ATTEST_STATE_FAILED;
-}
-
-static bool katt_state_in_round(u8 state)
-{
-	return state == KTLS_ATTEST_STATE_PENDING ||
-	       state == KTLS_ATTEST_STATE_REATTESTING;
-}
-
-static int katt_state_errno(u8 state)
-{
-	return state == KTLS_ATTEST_STATE_FAILED ? -EKEYREJECTED : -EKEYREVOKED;
-}
-
 /**
  * katt_gate_update_open_locked - recompute the data paths' flags
  * @ks: socket state, ks->lock held
@@ -96,23 +79,17 @@ static void katt_round_start_locked(struct katt_sock *ks, u8 state)
 			  jiffies + msecs_to_jiffies(ks->timeout_ms));
 }
 
-/* Wake blocked callers and pollers of the socket. */
-static void katt_wake(struct sock *sk)
+/* Wake blocked callers and pollers of @ks's socket. */
+void katt_gate_wake(struct katt_sock *ks)
 {
 	struct socket_wq *wq;
 
 	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
+	wq = rcu_dereference(ks->sk->sk_wq);
 	if (skwq_has_sleeper(wq))
 		wake_up_interruptible_poll(&wq->wait, EPOLLIN | EPOLLRDNORM |
 					   EPOLLOUT | EPOLLWRNORM | EPOLLERR);
 	rcu_read_unlock();
-}
-
-/* Wake blocked callers and pollers of @ks's socket. */
-void katt_gate_wake(struct katt_sock *ks)
-{
-	katt_wake(ks->sk);
 }
 
 /*
@@ -136,7 +113,7 @@ static void katt_report_terminal(struct katt_sock *ks)
 static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 {
 	katt_report_terminal(ks);
-	katt_wake(ks->sk);
+	katt_gate_wake(ks);
 	katt_notify_state(ks);
 	if (round_started) {
 		katt_notify_round(ks);
@@ -248,19 +225,6 @@ bool katt_gate_peer_message(struct katt_sock *ks, u32 *round)
 	if (started)
 		katt_changed(ks, true, false);
 	return ret;
-}
-
-/**
- * katt_gate_terminal_err - the error of a revoked or failed socket
- * @ks: socket state
- *
- * Return: -EKEYREVOKED or -EKEYREJECTED, or 0 if the socket is neither.
- */
-int katt_gate_terminal_err(struct katt_sock *ks)
-{
-	u8 state = READ_ONCE(ks->state);
-
-	return katt_state_terminal(state) ? katt_state_errno(state) : 0;
 }
 
 /**
@@ -583,6 +547,23 @@ int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo)
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	return ret;
+}
+
+/**
+ * katt_gate_wait_recv - a receive waits for the gate to open
+ * @ks: socket state
+ * @timeo: as for katt_gate_wait()
+ *
+ * Counts the held call.  Return: 0 when open; 1 if the receive is to
+ * return 0 (shut down for reading); an error as katt_gate_wait() gives.
+ */
+int katt_gate_wait_recv(struct katt_sock *ks, long *timeo)
+{
+	int err;
+
+	atomic64_inc(&ks->rx_held);
+	err = katt_gate_wait(ks, KATT_WAIT_RECV, timeo);
+	return err == -ESHUTDOWN ? 1 : err;
 }
 
 /**

@@ -290,7 +290,6 @@ void katt_gate_wake(struct katt_sock *ks);
 void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err);
 bool katt_gate_peer_message(struct katt_sock *ks, u32 *round);
 bool katt_round_ready(struct katt_sock *ks);
-int katt_gate_terminal_err(struct katt_sock *ks);
 void katt_gate_keys_coming(struct katt_sock *ks);
 void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx);
 int katt_gate_set_binding(struct katt_sock *ks,
@@ -299,6 +298,7 @@ int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
 		      u8 reason, const char *text, struct netlink_ext_ack *extack);
 int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack);
 int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo);
+int katt_gate_wait_recv(struct katt_sock *ks, long *timeo);
 void katt_gate_shutdown(struct katt_sock *ks, int how);
 void katt_gate_teardown(struct katt_sock *ks);
 void katt_gate_fill_status(struct katt_sock *ks,
@@ -335,6 +335,32 @@ void katt_notify_state(struct katt_sock *ks);
 void katt_notify_round(struct katt_sock *ks);
 int katt_agent_deliver(struct katt_sock *ks, struct katt_msg *m);
 void katt_reset_async(struct sock *sk);
+
+static inline bool katt_state_terminal(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_REVOKED ||
+	       state == KTLS_ATTEST_STATE_FAILED;
+}
+
+static inline bool katt_state_in_round(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_PENDING ||
+	       state == KTLS_ATTEST_STATE_REATTESTING;
+}
+
+/* The error every call gets on a revoked or failed socket. */
+static inline int katt_state_errno(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_FAILED ? -EKEYREJECTED : -EKEYREVOKED;
+}
+
+/* -EKEYREVOKED or -EKEYREJECTED if @ks is revoked or failed, else 0. */
+static inline int katt_gate_terminal_err(const struct katt_sock *ks)
+{
+	u8 state = READ_ONCE(ks->state);
+
+	return katt_state_terminal(state) ? katt_state_errno(state) : 0;
+}
 
 /**
  * katt_wrap_of - the wrapper slot a socket is currently wrapped with

@@ -440,8 +440,7 @@ static void katt_announce_work(struct work_struct *work)
 		if (kn->agent_sk && !list_empty_careful(&ks->ready))
 			katt_relay_kick(ks);
 		state = READ_ONCE(ks->state);
-		if ((state != KTLS_ATTEST_STATE_PENDING &&
-		     state != KTLS_ATTEST_STATE_REATTESTING) ||
+		if (!katt_state_in_round(state) ||
 		    ks->told_round == READ_ONCE(ks->round))
 			continue;
 		err = katt_announce_locked(kn, ks);

@@ -444,12 +444,8 @@ static void katt_ops_splice_eof(struct socket *sock)
 static int katt_recv_wait(struct katt_sock *ks, struct sock *sk, long timeo,
 			  struct katt_wrap **wp)
 {
-	int err;
+	int err = katt_gate_wait_recv(ks, &timeo);
 
-	atomic64_inc(&ks->rx_held);
-	err = katt_gate_wait(ks, KATT_WAIT_RECV, &timeo);
-	if (err == -ESHUTDOWN)
-		return 1;
 	if (err)
 		return err;
 	*wp = katt_wrap_of(sk);
@@ -553,8 +549,7 @@ static noinline __poll_t katt_poll_closed(struct katt_sock *ks, __poll_t mask)
 	u8 state = READ_ONCE(ks->state);
 
 	/* calls fail at once with the reason: report them as ready */
-	if (state == KTLS_ATTEST_STATE_REVOKED ||
-	    state == KTLS_ATTEST_STATE_FAILED)
+	if (katt_state_terminal(state))
 		return mask | EPOLLERR | EPOLLIN | EPOLLRDNORM |
 		       EPOLLOUT | EPOLLWRNORM;
 

@@ -115,10 +115,10 @@ void katt_relay_round(struct katt_sock *ks)
  * The socket's wait queue was woken: data (a whole record, once kTLS
  * receives) or end of stream.  Under the wait queue's lock, interrupts off.
  * During a round the worker reads at once (sockets with a binding: see
- * katt_rx_mode()).  On a passed socket the
- * application's reads take attestation records out; the worker only looks
- * if records stay unread for KATT_IDLE_PEEK_MS (one timer per period,
- * however many records arrive).  katt_relay_stop() removes this entry
+ * katt_rx_mode()).  On a passed socket the application's reads take
+ * attestation records out; the worker only looks if records stay unread
+ * for KATT_IDLE_PEEK_MS (one timer per period, however many records
+ * arrive).  katt_relay_stop() removes this entry
  * before it stops the timer and the worker, and sets ks->dead before.
  */
 static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
@@ -133,8 +133,7 @@ static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 	if (READ_ONCE(ks->dead))
 		return 0;
 	state = READ_ONCE(ks->state);
-	if (state == KTLS_ATTEST_STATE_PENDING ||
-	    state == KTLS_ATTEST_STATE_REATTESTING) {
+	if (katt_state_in_round(state)) {
 		if (READ_ONCE(ks->has_binding))
 			mod_delayed_work(katt_wq, &ks->rx_work, 0);
 	} else if (state == KTLS_ATTEST_STATE_PASSED &&
@@ -333,11 +332,9 @@ int katt_relay_send(struct katt_sock *ks, struct katt_msg *m,
 	if (ks->dead) {
 		NL_SET_ERR_MSG(extack, "socket is closing");
 		err = -ENOENT;
-	} else if (ks->state == KTLS_ATTEST_STATE_REVOKED ||
-		   ks->state == KTLS_ATTEST_STATE_FAILED) {
+	} else if (katt_state_terminal(ks->state)) {
 		NL_SET_ERR_MSG(extack, "socket is revoked or failed");
-		err = ks->state == KTLS_ATTEST_STATE_FAILED ? -EKEYREJECTED :
-							       -EKEYREVOKED;
+		err = katt_state_errno(ks->state);
 	} else if (!ks->has_tx) {
 		NL_SET_ERR_MSG(extack, "socket has no kTLS transmit key");
 		err = -ENOTCONN;
@@ -437,8 +434,7 @@ static enum katt_rx_mode katt_rx_mode(struct katt_sock *ks)
 
 	spin_lock_bh(&ks->lock);
 	if (ks->dead || !ks->has_rx || ks->state == KTLS_ATTEST_STATE_ARMED ||
-	    ks->state == KTLS_ATTEST_STATE_REVOKED ||
-	    ks->state == KTLS_ATTEST_STATE_FAILED)
+	    katt_state_terminal(ks->state))
 		mode = KATT_RX_NONE;
 	else if (!ks->open && ks->has_binding)
 		mode = ks->state == KTLS_ATTEST_STATE_PENDING ? KATT_RX_FIRST :
@@ -866,12 +862,9 @@ int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
 	for (;;) {
 		again = false;
 		if (!READ_ONCE(ks->open)) {
-			atomic64_inc(&ks->rx_held);
-			ret = katt_gate_wait(ks, KATT_WAIT_RECV, &timeo);
-			if (ret == -ESHUTDOWN)
-				return 0;
+			ret = katt_gate_wait_recv(ks, &timeo);
 			if (ret)
-				return ret;
+				return ret > 0 ? 0 : ret;
 		}
 		if (mutex_lock_interruptible(&ks->rx_mutex))
 			return sock_intr_errno(timeo);
