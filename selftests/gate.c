@@ -102,16 +102,9 @@ FIXTURE_SETUP(gate)
 		.version = variant->version,
 		.cipher = variant->cipher,
 	};
-	int i, ret;
+	int i;
 
-	self->kmsg = -1;
-	for (i = 0; i < NR_PAIRS; i++)
-		self->pr[i].g = self->pr[i].p = -1;
-	SKIP_IF_NO_MODULE(self);
-
-	self->kmsg = katt_kmsg_open();
-	ret = katt_nl_open(&self->nl);
-	ASSERT_EQ(0, ret) TH_LOG("netlink family: %s", strerror(-ret));
+	KATT_FIXTURE_START(self, self->pr, NR_PAIRS);
 	self->t0_ns = katt_realtime_ns();
 	for (i = 0; i < NR_PAIRS; i++) {
 		katt_open_pair(_metadata, &self->pr[i], &o);
@@ -124,15 +117,9 @@ FIXTURE_TEARDOWN(gate)
 {
 	int i;
 
-	for (i = 0; i < NR_PAIRS; i++) {
+	for (i = 0; i < NR_PAIRS; i++)
 		katt_caller_free(&self->c[i]);
-		katt_pair_close(&self->pr[i]);
-	}
-	katt_nl_close(self->nl);
-	if (self->kmsg >= 0) {
-		katt_check_kmsg(_metadata, self->kmsg);
-		close(self->kmsg);
-	}
+	katt_fixture_end(_metadata, self->pr, NR_PAIRS, self->nl, self->kmsg);
 }
 
 /* Calls on @fd that may not wait (MSG_DONTWAIT, O_NONBLOCK) give @err. */
@@ -608,14 +595,7 @@ static const struct katt_pair_opts one_opts = {
 
 FIXTURE_SETUP(one)
 {
-	int ret;
-
-	self->kmsg = -1;
-	self->pr.g = self->pr.p = -1;
-	SKIP_IF_NO_MODULE(self);
-	self->kmsg = katt_kmsg_open();
-	ret = katt_nl_open(&self->nl);
-	ASSERT_EQ(0, ret) TH_LOG("netlink family: %s", strerror(-ret));
+	KATT_FIXTURE_START(self, &self->pr, 1);
 }
 
 FIXTURE_TEARDOWN(one)
@@ -624,12 +604,7 @@ FIXTURE_TEARDOWN(one)
 
 	for (i = 0; i < sizeof(self->c) / sizeof(self->c[0]); i++)
 		katt_caller_free(&self->c[i]);
-	katt_pair_close(&self->pr);
-	katt_nl_close(self->nl);
-	if (self->kmsg >= 0) {
-		katt_check_kmsg(_metadata, self->kmsg);
-		close(self->kmsg);
-	}
+	katt_fixture_end(_metadata, &self->pr, 1, self->nl, self->kmsg);
 }
 
 static void set_timeo(struct __test_metadata *_metadata, int fd, int opt,

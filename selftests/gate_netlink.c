@@ -67,15 +67,7 @@ static const struct katt_pair_opts v4 = {
 
 FIXTURE_SETUP(nl)
 {
-	int i, ret;
-
-	self->kmsg = -1;
-	for (i = 0; i < NR_PAIRS; i++)
-		self->pr[i].g = self->pr[i].p = -1;
-	SKIP_IF_NO_MODULE(self);
-	self->kmsg = katt_kmsg_open();
-	ret = katt_nl_open(&self->nl);
-	ASSERT_EQ(0, ret) TH_LOG("netlink family: %s", strerror(-ret));
+	KATT_FIXTURE_START(self, self->pr, NR_PAIRS);
 	self->base = ktls_settled_refcnt(MOD, 50, REFCNT_MS);
 	ASSERT_GE(self->base, 0);
 }
@@ -86,13 +78,7 @@ FIXTURE_TEARDOWN(nl)
 
 	for (i = 0; i < 2; i++)
 		katt_caller_free(&self->c[i]);
-	for (i = 0; i < NR_PAIRS; i++)
-		katt_pair_close(&self->pr[i]);
-	katt_nl_close(self->nl);
-	if (self->kmsg >= 0) {
-		katt_check_kmsg(_metadata, self->kmsg);
-		close(self->kmsg);
-	}
+	katt_fixture_end(_metadata, self->pr, NR_PAIRS, self->nl, self->kmsg);
 }
 
 static struct katt_nl *nl_open(struct __test_metadata *_metadata)

@@ -1565,6 +1565,60 @@ TEST_F(xport, data_before_attestation)
 	}
 }
 
+/* A pair whose peer has spoken: its first message reached the agent. */
+static void open_spoken(struct __test_metadata *_metadata, struct env *e,
+			struct conn *c, uint32_t seed)
+{
+	open_peer_to_gated(_metadata, e, c);
+	peer_send_seed(_metadata, c->fd[0], 100, seed);
+	expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 100, seed);
+}
+
+/*
+ * The peer's second message (50 bytes, @seed) comes behind what the test
+ * sent ahead of it: the agent gets it in round 1 if that fitted the
+ * receive queue (@fits), else the kernel stopped reading before it.
+ * Nothing fails either way; then the agent passes round 1.
+ */
+static void second_msg_behind(struct __test_metadata *_metadata,
+			      struct env *e, struct conn *c, bool fits,
+			      uint32_t seed)
+{
+	peer_send_seed(_metadata, c->fd[0], 50, seed);
+	if (fits) {
+		expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 50, seed);
+		expect_read_in(_metadata, c);
+	} else {
+		long long sent = katt_tcp_bytes_sent(c->fd[0]);
+
+		EXPECT_EQ(0, katt_wait_bytes_received(c->fd[1], sent, WAKE_MS));
+		expect_quiet(_metadata, &e->ag[1], c->cookie[1],
+			     "a message behind a full receive queue");
+	}
+	expect_state(_metadata, c->fd[1], ST_PENDING, KTLS_ATTEST_REASON_NONE);
+	agent_verdict(_metadata, &e->ag[1], c->cookie[1], 1, "pass");
+}
+
+/*
+ * The application has read what came before the second message (@seed)
+ * and reads on: the message is taken out, as the start of round 2, and
+ * the read returns the data byte behind it.
+ */
+static void second_msg_on_read(struct __test_metadata *_metadata,
+			       struct env *e, struct conn *c, uint32_t seed)
+{
+	struct katt_call call = { .path = KP_RECV, .len = 1, .fd = c->fd[1] };
+	struct katt_caller reader = { 0 };
+
+	katt_start(_metadata, &reader, &call);
+	expect_round(_metadata, e, c, 1, 2, ST_REATTESTING);
+	expect_msg(_metadata, &e->ag[1], c->cookie[1], 2, 50, seed);
+	peer_send_type(_metadata, c->fd[0], REC_DATA, 1, seed + 1);
+	katt_reap(_metadata, &reader, "recv after the message");
+	EXPECT_EQ(1, reader.res->ret);
+	katt_caller_free(&reader);
+}
+
 /*
  * The receive queue while held (protocol.rst, "Ordering on the wire"): at
  * most 64 KiB of record payload and 64 records; when it is full the kernel
@@ -1581,17 +1635,13 @@ static void rx_queue_case(struct __test_metadata *_metadata, struct env *e,
 			  size_t last_len, bool fits)
 {
 	size_t total = nrec * rec_len + last_len, off = 0;
-	struct katt_call call = { .path = KP_RECV, .len = 1 };
-	struct katt_caller reader = { 0 };
 	unsigned char *data = malloc(total);
 	ssize_t ret;
 	int k;
 
 	ASSERT_NE(NULL, data);
 	ktls_fill(data, total, 930);
-	open_peer_to_gated(_metadata, e, c);
-	peer_send_seed(_metadata, c->fd[0], 100, 931);
-	expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 100, 931);
+	open_spoken(_metadata, e, c, 931);
 	for (k = 0; k <= nrec; k++, off += rec_len) {
 		size_t n = k < nrec ? rec_len : last_len;
 
@@ -1601,31 +1651,10 @@ static void rx_queue_case(struct __test_metadata *_metadata, struct env *e,
 		ASSERT_EQ((ssize_t)n, ret) TH_LOG("peer: record %d: %s", k,
 						  katt_err(ret));
 	}
-	peer_send_seed(_metadata, c->fd[0], 50, 932);
-	if (fits) {
-		expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 50, 932);
-		expect_read_in(_metadata, c);
-	} else {
-		long long sent = katt_tcp_bytes_sent(c->fd[0]);
-
-		EXPECT_EQ(0, katt_wait_bytes_received(c->fd[1], sent, WAKE_MS));
-		expect_quiet(_metadata, &e->ag[1], c->cookie[1],
-			     "a message behind a full receive queue");
-	}
-	expect_state(_metadata, c->fd[1], ST_PENDING, KTLS_ATTEST_REASON_NONE);
-	agent_verdict(_metadata, &e->ag[1], c->cookie[1], 1, "pass");
+	second_msg_behind(_metadata, e, c, fits, 932);
 	expect_app_data(_metadata, c->fd[1], total, 930);
-	if (!fits) {
-		/* the application reads on: the message is taken out */
-		call.fd = c->fd[1];
-		katt_start(_metadata, &reader, &call);
-		expect_round(_metadata, e, c, 1, 2, ST_REATTESTING);
-		expect_msg(_metadata, &e->ag[1], c->cookie[1], 2, 50, 932);
-		peer_send_type(_metadata, c->fd[0], REC_DATA, 1, 933);
-		katt_reap(_metadata, &reader, "recv after the message");
-		EXPECT_EQ(1, reader.res->ret);
-		katt_caller_free(&reader);
-	}
+	if (!fits)
+		second_msg_on_read(_metadata, e, c, 932);
 	free(data);
 }
 
@@ -1640,35 +1669,19 @@ static void rx_queue_recs_case(struct __test_metadata *_metadata,
 			       struct env *e, struct conn *c, int nrec,
 			       bool fits)
 {
-	struct katt_call call = { .path = KP_RECV, .len = 1 };
-	struct katt_caller reader = { 0 };
 	unsigned char b, buf[16];
 	uint8_t type;
 	ssize_t ret;
 	int k;
 
-	open_peer_to_gated(_metadata, e, c);
-	peer_send_seed(_metadata, c->fd[0], 100, 936);
-	expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 100, 936);
+	open_spoken(_metadata, e, c, 936);
 	for (k = 0; k < nrec; k++) {
 		b = k;
 		ret = ktls_send_record(c->fd[0], REC_HANDSHAKE, &b, 1, 0);
 		ASSERT_EQ(1, ret) TH_LOG("peer: record %d: %s", k,
 					 katt_err(ret));
 	}
-	peer_send_seed(_metadata, c->fd[0], 50, 937);
-	if (fits) {
-		expect_msg(_metadata, &e->ag[1], c->cookie[1], 1, 50, 937);
-		expect_read_in(_metadata, c);
-	} else {
-		long long sent = katt_tcp_bytes_sent(c->fd[0]);
-
-		EXPECT_EQ(0, katt_wait_bytes_received(c->fd[1], sent, WAKE_MS));
-		expect_quiet(_metadata, &e->ag[1], c->cookie[1],
-			     "a message behind a full receive queue");
-	}
-	expect_state(_metadata, c->fd[1], ST_PENDING, KTLS_ATTEST_REASON_NONE);
-	agent_verdict(_metadata, &e->ag[1], c->cookie[1], 1, "pass");
+	second_msg_behind(_metadata, e, c, fits, 937);
 
 	/* each record as kTLS gives it: one per read, its type in a cmsg */
 	katt_guard(GUARD_MS);
@@ -1680,17 +1693,8 @@ static void rx_queue_recs_case(struct __test_metadata *_metadata,
 		EXPECT_EQ(k, buf[0]);
 	}
 	katt_guard_off();
-	if (!fits) {
-		/* the application reads on: the message is taken out */
-		call.fd = c->fd[1];
-		katt_start(_metadata, &reader, &call);
-		expect_round(_metadata, e, c, 1, 2, ST_REATTESTING);
-		expect_msg(_metadata, &e->ag[1], c->cookie[1], 2, 50, 937);
-		peer_send_type(_metadata, c->fd[0], REC_DATA, 1, 938);
-		katt_reap(_metadata, &reader, "recv after the message");
-		EXPECT_EQ(1, reader.res->ret);
-		katt_caller_free(&reader);
-	}
+	if (!fits)
+		second_msg_on_read(_metadata, e, c, 937);
 }
 
 TEST_F(xport, rx_queue_64_records)

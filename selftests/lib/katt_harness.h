@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/ktls_attest.h>
 
@@ -32,6 +33,26 @@
 
 /* The 6.1 harness runs the body after a SKIP in the setup. */
 #define READY()	do { if (self->skip) return; } while (0)
+
+/*
+ * How every gate fixture starts: its @npairs pairs at @pr closed, a skip
+ * without the module, the kernel log watched (self->kmsg) and a netlink
+ * socket in self->nl.  katt_fixture_end() undoes it.
+ */
+#define KATT_FIXTURE_START(self, pr, npairs)				\
+	do {								\
+		struct katt_pair *_pr = (pr);				\
+		int _i, _ret;						\
+									\
+		(self)->kmsg = -1;					\
+		for (_i = 0; _i < (npairs); _i++)			\
+			_pr[_i].g = _pr[_i].p = -1;			\
+		SKIP_IF_NO_MODULE(self);				\
+		(self)->kmsg = katt_kmsg_open();			\
+		_ret = katt_nl_open(&(self)->nl);			\
+		ASSERT_EQ(0, _ret) TH_LOG("netlink family: %s",		\
+					  strerror(-_ret));		\
+	} while (0)
 
 static inline const char *katt_err(ssize_t ret)
 {
@@ -117,6 +138,22 @@ static inline void katt_check_kmsg(struct __test_metadata *_metadata, int fd)
 	if (bad)
 		TH_LOG("kernel log: %d bad line(s), first: %s", bad, first);
 	EXPECT_EQ(0, bad);
+}
+
+/* The end of KATT_FIXTURE_START(): pairs and netlink closed, log checked. */
+static inline void katt_fixture_end(struct __test_metadata *_metadata,
+				    struct katt_pair *pr, int npairs,
+				    struct katt_nl *nl, int kmsg)
+{
+	int i;
+
+	for (i = 0; i < npairs; i++)
+		katt_pair_close(&pr[i]);
+	katt_nl_close(nl);
+	if (kmsg >= 0) {
+		katt_check_kmsg(_metadata, kmsg);
+		close(kmsg);
+	}
 }
 
 #endif /* KATT_HARNESS_SELFTEST_LIB_H */
