@@ -84,8 +84,11 @@ static int katt_set_binding(struct katt_sock *ks, sockptr_t optval,
 
 	if (optlen != sizeof(b))
 		return -EINVAL;
-	if (copy_from_sockptr(&b, optval, sizeof(b)))
-		return -EFAULT;
+	if (copy_from_sockptr(&b, optval, sizeof(b))) {
+		/* a part of it may have been copied */
+		err = -EFAULT;
+		goto out_wipe;
+	}
 	if (b.reserved || (b.flags & ~KATT_BINDING_FLAGS_ALL))
 		goto out_wipe;
 	/* a hash that is not given must not look like one */
