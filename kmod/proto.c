@@ -479,7 +479,11 @@ static int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (unlikely(!READ_ONCE(w->ks->rx_open) || msg->msg_controllen))
 		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
 	ret = w->inner->recvmsg(sk, msg, len, flags, addr_len);
-	/* a non-data record at the head: maybe an attestation record */
+	/*
+	 * A non-data record at the head: maybe an attestation record.  The
+	 * slow path reads again rather than trusting this result: the
+	 * receive worker may have taken the record out meanwhile.
+	 */
 	if (unlikely(ret == -EIO))
 		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
 	atomic64_add(max(ret, 0), &w->ks->rx_bytes);
