@@ -251,6 +251,24 @@ static void reap(struct __test_metadata *_metadata, pid_t *child)
 				    status > 0 ? strerror(status) : "killed");
 }
 
+/*
+ * sendfile() of @len bytes of pattern @seed from memfd @mfd in direction
+ * @dir, by a forked sender; the receiver gets them byte-exact in @rx.
+ */
+static void sendfile_dir(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stack) *self, int dir, int mfd,
+			 char *tx, char *rx, size_t len, uint32_t seed)
+{
+	ktls_fill(tx, len, seed);
+	ASSERT_EQ(len, pwrite(mfd, tx, len, 0));
+	memset(rx, 0, len);
+	self->child = ktls_spawn_sendfile(TX_FD(dir), mfd, len);
+	ASSERT_GT(self->child, 0);
+	ASSERT_EQ((ssize_t)len, ktls_recv_all(RX_FD(dir), rx, len, 0));
+	reap(_metadata, &self->child);
+	EXPECT_EQ(-1, ktls_first_diff(tx, rx, len));
+}
+
 /* Moves @len bytes in direction @dir with a forked sender; byte-exact. */
 static void transfer(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(stack) *self, int dir, size_t len,
@@ -448,14 +466,7 @@ TEST_F(stack, sendfile)
 	ASSERT_GE(mfd, 0);
 
 	for (dir = 0; dir < 2; dir++) {
-		ktls_fill(tx, len, 7 + dir);
-		ASSERT_EQ(len, pwrite(mfd, tx, len, 0));
-		memset(rx, 0, len);
-		self->child = ktls_spawn_sendfile(TX_FD(dir), mfd, len);
-		ASSERT_GT(self->child, 0);
-		ASSERT_EQ((ssize_t)len, ktls_recv_all(RX_FD(dir), rx, len, 0));
-		reap(_metadata, &self->child);
-		EXPECT_EQ(-1, ktls_first_diff(tx, rx, len));
+		sendfile_dir(_metadata, self, dir, mfd, tx, rx, len, 7 + dir);
 	}
 	close(mfd);
 	free(tx);
@@ -750,14 +761,7 @@ TEST_F(stack, tls_sockopts)
 	mfd = memfd_create("ktls-zc", 0);
 	ASSERT_GE(mfd, 0);
 	for (dir = 0; dir < 2; dir++) {
-		ktls_fill(tx, len, 19 + dir);
-		ASSERT_EQ(len, pwrite(mfd, tx, len, 0));
-		memset(rx, 0, len);
-		self->child = ktls_spawn_sendfile(TX_FD(dir), mfd, len);
-		ASSERT_GT(self->child, 0);
-		ASSERT_EQ((ssize_t)len, ktls_recv_all(RX_FD(dir), rx, len, 0));
-		reap(_metadata, &self->child);
-		EXPECT_EQ(-1, ktls_first_diff(tx, rx, len));
+		sendfile_dir(_metadata, self, dir, mfd, tx, rx, len, 19 + dir);
 
 		ASSERT_EQ((ssize_t)len, ktls_send_all(TX_FD(dir), tx, len, 0));
 		ASSERT_EQ((ssize_t)len, ktls_recv_all(RX_FD(dir), rx, len, 0));
