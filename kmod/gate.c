@@ -17,8 +17,10 @@
  * and that no record kept for the application waits to be read: those are
  * the data paths' one branch.  All three change only under ks->lock.
  * Every change wakes the socket's wait queue (blocked callers and pollers)
- * and is told to the monitor group; a new round is also told to the
- * registered agent.
+ * and is reported through struct katt_gate_events (main.c wires it to the
+ * monitor group, the registered agent and the relay): the state machine
+ * does not know who listens.  Calls nothing of the module but sock.c's
+ * work queueing; its deadline holds a socket reference while pending.
  */
 
 #include <linux/poll.h>
@@ -28,6 +30,14 @@
 #include <net/sock.h>
 
 #include "ktls_attest.h"
+
+static const struct katt_gate_events *katt_events;
+
+/* Set once at module init, before any socket can be armed. */
+void katt_gate_set_events(const struct katt_gate_events *ev)
+{
+	katt_events = ev;
+}
 
 static bool katt_state_open(u8 state, u32 policy_flags)
 {
@@ -55,8 +65,9 @@ void katt_gate_update_open_locked(struct katt_sock *ks)
 
 	lockdep_assert_held(&ks->lock);
 	WRITE_ONCE(ks->open, open);
-	WRITE_ONCE(ks->tx_open, open && list_empty(&ks->txq));
-	WRITE_ONCE(ks->rx_open, open && !ks->rxq_recs);
+	/* a direction without its key goes the slow path (katt_inner_enter()) */
+	WRITE_ONCE(ks->tx_open, open && ks->has_tx && list_empty(&ks->txq));
+	WRITE_ONCE(ks->rx_open, open && ks->has_rx && !ks->rxq_recs);
 }
 
 static void katt_set_state_locked(struct katt_sock *ks, u8 state, u8 reason)
@@ -74,9 +85,17 @@ static void katt_round_start_locked(struct katt_sock *ks, u8 state)
 	ks->timer_round = ks->round;
 	ks->reason_text[0] = '\0';
 	katt_set_state_locked(ks, state, KTLS_ATTEST_REASON_NONE);
+	/* the pending timer holds a socket reference */
 	if (!ks->dead)
-		mod_timer(&ks->deadline,
-			  jiffies + msecs_to_jiffies(ks->timeout_ms));
+		sk_reset_timer(ks->sk, &ks->deadline,
+			       jiffies + msecs_to_jiffies(ks->timeout_ms));
+}
+
+/* Stop the deadline (its socket reference with it).  Under ks->lock. */
+static void katt_deadline_stop_locked(struct katt_sock *ks)
+{
+	lockdep_assert_held(&ks->lock);
+	sk_stop_timer(ks->sk, &ks->deadline);
 }
 
 /* Wake blocked callers and pollers of @ks's socket. */
@@ -112,15 +131,15 @@ static void katt_report_terminal(struct katt_sock *ks)
 /* After a state change, outside ks->lock. */
 static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 {
+	unsigned int what = KATT_EV_STATE;
+
 	katt_report_terminal(ks);
 	katt_gate_wake(ks);
-	katt_notify_state(ks);
-	if (round_started) {
-		katt_notify_round(ks);
-		katt_relay_round(ks);
-	}
+	if (round_started)
+		what |= KATT_EV_ROUND;
 	if (reset)
-		katt_reset_async(ks->sk);
+		what |= KATT_EV_RESET;
+	katt_events->changed(ks, what);
 }
 
 static bool katt_reset_wanted_locked(struct katt_sock *ks)
@@ -138,16 +157,18 @@ static void katt_round_fail_locked(struct katt_sock *ks, u8 reason)
 			      KTLS_ATTEST_STATE_REVOKED, reason);
 }
 
+/* Holds the socket reference sk_reset_timer() took for it. */
 static void katt_deadline_expired(struct timer_list *t)
 {
 	struct katt_sock *ks = from_timer(ks, t, deadline);
+	struct sock *sk = ks->sk;
 	bool reset;
 
 	spin_lock_bh(&ks->lock);
 	if (ks->dead || !katt_state_in_round(ks->state) ||
 	    ks->timer_round != ks->round) {
 		spin_unlock_bh(&ks->lock);
-		return;
+		goto out_put;
 	}
 	katt_round_fail_locked(ks, KTLS_ATTEST_REASON_TIMEOUT);
 	strscpy(ks->reason_text, "no verdict before the round's deadline",
@@ -156,6 +177,8 @@ static void katt_deadline_expired(struct timer_list *t)
 	spin_unlock_bh(&ks->lock);
 
 	katt_changed(ks, false, reset);
+out_put:
+	sock_put(sk);
 }
 
 /**
@@ -170,25 +193,44 @@ static void katt_deadline_expired(struct timer_list *t)
  */
 void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err)
 {
+	char text[KTLS_ATTEST_REASON_TEXT_MAX];
+
+	if (READ_ONCE(ks->state) == KTLS_ATTEST_STATE_ARMED)
+		return;
+	if (err)
+		snprintf(text, sizeof(text), "%s (error %d)", what, err);
+	else
+		strscpy(text, what, sizeof(text));
+	katt_gate_fail(ks, KTLS_ATTEST_REASON_PROTOCOL, text);
+}
+
+/**
+ * katt_gate_fail - fail the socket closed
+ * @ks: socket state
+ * @reason: enum ktls_attest_reason
+ * @what: the reason text
+ *
+ * A socket that has not passed yet (ARMED, PENDING) becomes FAILED, one
+ * that has REVOKED.  Nothing on a socket that is already.  Any context
+ * but hardirq.
+ */
+void katt_gate_fail(struct katt_sock *ks, u8 reason, const char *what)
+{
 	bool reset;
 
 	spin_lock_bh(&ks->lock);
-	if (katt_state_terminal(ks->state) ||
-	    ks->state == KTLS_ATTEST_STATE_ARMED) {
+	if (katt_state_terminal(ks->state)) {
 		spin_unlock_bh(&ks->lock);
 		return;
 	}
-	if (katt_state_in_round(ks->state))
-		katt_round_fail_locked(ks, KTLS_ATTEST_REASON_PROTOCOL);
+	if (ks->state == KTLS_ATTEST_STATE_ARMED)
+		katt_set_state_locked(ks, KTLS_ATTEST_STATE_FAILED, reason);
+	else if (katt_state_in_round(ks->state))
+		katt_round_fail_locked(ks, reason);
 	else
-		katt_set_state_locked(ks, KTLS_ATTEST_STATE_REVOKED,
-				      KTLS_ATTEST_REASON_PROTOCOL);
-	if (err)
-		snprintf(ks->reason_text, sizeof(ks->reason_text),
-			 "%s (error %d)", what, err);
-	else
-		strscpy(ks->reason_text, what, sizeof(ks->reason_text));
-	del_timer(&ks->deadline);
+		katt_set_state_locked(ks, KTLS_ATTEST_STATE_REVOKED, reason);
+	strscpy(ks->reason_text, what, sizeof(ks->reason_text));
+	katt_deadline_stop_locked(ks);
 	reset = katt_reset_wanted_locked(ks);
 	spin_unlock_bh(&ks->lock);
 
@@ -251,9 +293,8 @@ void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent)
 	spin_lock_init(&ks->lock);
 	timer_setup(&ks->deadline, katt_deadline_expired, 0);
 	ks->state = KTLS_ATTEST_STATE_ARMED;
+	/* open, but without keys both directions go the slow path */
 	ks->open = true;
-	ks->tx_open = true;
-	ks->rx_open = true;
 	ks->armed_time = ktime_get_real_ns();
 	if (parent) {
 		ks->role = parent->role;
@@ -305,19 +346,20 @@ void katt_gate_keys_done(struct katt_sock *ks, bool tx, bool rx)
 		if (tx || rx) {
 			katt_round_start_locked(ks, KTLS_ATTEST_STATE_PENDING);
 			started = true;
-		} else {
-			katt_gate_update_open_locked(ks);
 		}
 	}
+	/* a direction with its key now may take the fast path */
+	katt_gate_update_open_locked(ks);
 	in_round = katt_state_in_round(ks->state);
 	spin_unlock_bh(&ks->lock);
 
 	if (started) {
 		katt_changed(ks, true, false);
-	} else if (in_round) {
+	} else {
+		katt_gate_wake(ks);
 		/* the second key may complete what the agent needs */
-		katt_notify_round(ks);
-		katt_relay_round(ks);
+		if (in_round)
+			katt_events->changed(ks, KATT_EV_ROUND);
 	}
 }
 
@@ -347,11 +389,9 @@ int katt_gate_set_binding(struct katt_sock *ks,
 	in_round = katt_state_in_round(ks->state);
 	spin_unlock_bh(&ks->lock);
 
-	if (!err && in_round) {
-		katt_notify_round(ks);
-		/* records that came before the binding are read now */
-		katt_relay_round(ks);
-	}
+	/* the agent can be told now; records that came before are read */
+	if (!err && in_round)
+		katt_events->changed(ks, KATT_EV_ROUND);
 	return err;
 }
 
@@ -413,7 +453,7 @@ int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
 	if (state == KTLS_ATTEST_STATE_PASSED)
 		ks->pass_time = ktime_get_real_ns();
 	strscpy(ks->reason_text, text ? text : "", sizeof(ks->reason_text));
-	del_timer(&ks->deadline);
+	katt_deadline_stop_locked(ks);
 	reset = katt_reset_wanted_locked(ks);
 	spin_unlock_bh(&ks->lock);
 
@@ -441,6 +481,11 @@ int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack)
 	int err = 0;
 
 	spin_lock_bh(&ks->lock);
+	if (ks->dead) {
+		spin_unlock_bh(&ks->lock);
+		NL_SET_ERR_MSG(extack, "socket is closing");
+		return -ENOENT;
+	}
 	switch (ks->state) {
 	case KTLS_ATTEST_STATE_PASSED:
 		katt_round_start_locked(ks, KTLS_ATTEST_STATE_REATTESTING);
@@ -490,10 +535,12 @@ static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
 
 	if (katt_state_terminal(state))
 		return katt_state_errno(state);
-	if (what == KATT_WAIT_ROUND) {
+	if (what != KATT_WAIT_ROUND && READ_ONCE(ks->installing)) {
+		/* the module installs tls or a key: wait for it */
+	} else if (what == KATT_WAIT_ROUND) {
 		if (!katt_state_in_round(state))
 			return 0;
-	} else if (what == KATT_WAIT_SEND ? READ_ONCE(ks->tx_open) :
+	} else if (what == KATT_WAIT_SEND ? katt_gate_send_may(ks) :
 		   READ_ONCE(ks->open)) {
 		/* a receive then reads what the gate kept first */
 		return 0;
@@ -575,9 +622,9 @@ int katt_gate_wait_recv(struct katt_sock *ks, long *timeo)
 void katt_gate_teardown(struct katt_sock *ks)
 {
 	spin_lock_bh(&ks->lock);
-	ks->dead = true;
+	WRITE_ONCE(ks->dead, true);
 	spin_unlock_bh(&ks->lock);
-	del_timer_sync(&ks->deadline);
+	sk_stop_timer_sync(ks->sk, &ks->deadline);
 }
 
 void katt_gate_fill_status(struct katt_sock *ks, struct ktls_attest_status *st)

@@ -1,26 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ktls-attest: the per-socket proto and proto_ops wrappers.
+ * ktls-attest: the wrappers the shared tables point at.
  *
- * The wrappers sit on top of whatever the socket has underneath (plain TCP,
- * or tls once it is installed) and are rebuilt each time tls replaces its
- * tables; see the object model in ktls_attest.h.  Every path that moves
- * application data or reports readiness goes through the gate:
+ * Owns the module's side of every call that reaches an armed socket
+ * through its tables (table.c):
  *
  *   proto:  sendmsg, recvmsg, sendpage (sendfile, splice into the socket),
  *           splice_eof, setsockopt, getsockopt, close
  *   ops:    poll, splice_read (splice out of the socket), sendpage_locked,
  *           splice_eof, shutdown, accept
+ *   under:  close, setsockopt, getsockopt of the layer below tls
+ *
+ * Each finds the socket's state with katt_sk() and the inner functions
+ * through the table the socket runs on now (katt_table_of()), never one
+ * captured earlier: keys may have been installed meanwhile.  When the
+ * direction has its key and the gate is open, a data path costs one
+ * branch on ks->tx_open / ks->rx_open; everything else is out of line.
+ * Calls gate.c (waits), relay.c (reads that meet kept or attestation
+ * records), sockopt.c, ulp.c (the hand-over) and sock.c (installation
+ * guards, the close, the tables' check).
  *
  * read_sock stays tcp_read_sock even under tls: it reads raw TCP bytes and
- * has kernel callers only.  When the gate is open, each data path costs one
- * branch on ks->open; everything else is out of line.
+ * has kernel callers only.
  */
 
 #include <linux/module.h>
 #include <linux/poll.h>
-#include <linux/slab.h>
-#include <linux/sock_diag.h>
 #include <linux/splice.h>
 #include <net/inet_common.h>
 #include <net/inet_connection_sock.h>
@@ -28,187 +33,12 @@
 
 #include "ktls_attest.h"
 
-static int katt_setsockopt(struct sock *sk, int level, int optname,
-			   sockptr_t optval, unsigned int optlen);
-static int katt_getsockopt(struct sock *sk, int level, int optname,
-			   char __user *optval, int __user *optlen);
-static int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
-static int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-			int flags, int *addr_len);
-static int katt_sendpage(struct sock *sk, struct page *page, int offset,
-			 size_t size, int flags);
-static void katt_splice_eof(struct socket *sock);
-static __poll_t katt_poll(struct file *file, struct socket *sock,
-			  struct poll_table_struct *wait);
-static ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
-				struct pipe_inode_info *pipe, size_t len,
-				unsigned int flags);
-static int katt_sendpage_locked(struct sock *sk, struct page *page,
-				int offset, size_t size, int flags);
-static void katt_ops_splice_eof(struct socket *sock);
-static int katt_shutdown(struct socket *sock, int how);
-static int katt_accept(struct socket *sock, struct socket *newsock,
-		       int flags, bool kern);
-
-/**
- * katt_sock_alloc - allocate the state of a socket being armed
- * @sk: the socket
- * @base: its plain TCP proto
- * @base_ops: its plain stream proto_ops (NULL when armed over kTLS by fd)
- * @gfp: allocation flags (atomic when cloning in softirq)
- */
-struct katt_sock *katt_sock_alloc(struct sock *sk, struct proto *base,
-				  const struct proto_ops *base_ops, gfp_t gfp)
+/* The socket is closing: nothing of the module runs for it afterwards. */
+static void katt_closing(struct katt_sock *ks)
 {
-	struct katt_sock *ks;
-	u32 cookie[2];
-
-	ks = kzalloc(sizeof(*ks), gfp);
-	if (!ks)
-		return NULL;
-	ks->sk = sk;
-	ks->base = base;
-	ks->base_ops = base_ops;
-	INIT_LIST_HEAD(&ks->net_node);
-	katt_relay_init(ks);
-	/* generates the cookie if the socket has none yet */
-	sock_diag_save_cookie(sk, cookie);
-	ks->cookie = (u64)cookie[1] << 32 | cookie[0];
-	return ks;
-}
-
-static void katt_sock_free_rcu(struct rcu_head *head)
-{
-	struct katt_sock *ks = container_of(head, struct katt_sock, rcu);
-	bool module_ref = ks->module_ref;
-
-	katt_relay_free(ks);
-	memzero_explicit(&ks->binding, sizeof(ks->binding));
-	kfree(ks);
-	if (module_ref)
-		module_put(THIS_MODULE);
-}
-
-/**
- * katt_sock_free - free a socket's state after an RCU grace period
- * @ks: the state; the socket must no longer point at any of its slots
- *
- * Takes the state off its namespace's list.  Threads that loaded
- * sk->sk_prot before it was switched away may still be dispatching through
- * one of the slots; the grace period covers them.  Any context; a deadline
- * timer must not be pending (katt_gate_teardown()).
- */
-void katt_sock_free(struct katt_sock *ks)
-{
-	katt_net_del(ks);
-	call_rcu(&ks->rcu, katt_sock_free_rcu);
-}
-
-/**
- * katt_wrap_install_locked - wrap the socket's current inner tables
- * @ks: socket state
- * @inner: the proto to wrap
- * @inner_ops: the proto_ops to wrap
- *
- * Publishes a slot that wraps @inner / @inner_ops in sk->sk_prot and, if the
- * socket has a struct socket, in sock->ops.  The caller holds lock_sock(),
- * or owns the socket exclusively (a child being cloned).
- *
- * Return: 0, or -EOVERFLOW if the socket met more distinct inner tables than
- * tls can produce (a bug: WARNs once).
- */
-int katt_wrap_install_locked(struct katt_sock *ks, struct proto *inner,
-			     const struct proto_ops *inner_ops)
-{
-	struct sock *sk = ks->sk;
-	struct katt_wrap *w;
-	unsigned int i;
-
-	for (i = 0; i < ks->nwraps; i++) {
-		w = &ks->wraps[i];
-		if (w->inner == inner && w->inner_ops == inner_ops)
-			goto publish;
-	}
-
-	if (WARN_ON_ONCE(ks->nwraps == KATT_WRAP_SLOTS))
-		return -EOVERFLOW;
-
-	w = &ks->wraps[ks->nwraps++];
-	w->proto = *inner;
-	w->proto.close = katt_close;
-	w->proto.setsockopt = katt_setsockopt;
-	w->proto.getsockopt = katt_getsockopt;
-	w->proto.sendmsg = katt_sendmsg;
-	w->proto.recvmsg = katt_recvmsg;
-	if (inner->sendpage)
-		w->proto.sendpage = katt_sendpage;
-	if (inner->splice_eof)
-		w->proto.splice_eof = katt_splice_eof;
-	/* sockmap would replace sk_prot under us: refuse it up front */
-	w->proto.psock_update_sk_prot = NULL;
-
-	w->ops = *inner_ops;
-	w->ops.poll = katt_poll;
-	w->ops.shutdown = katt_shutdown;
-	w->ops.accept = katt_accept;
-	if (inner_ops->splice_read)
-		w->ops.splice_read = katt_splice_read;
-	if (inner_ops->sendpage_locked)
-		w->ops.sendpage_locked = katt_sendpage_locked;
-	if (inner_ops->splice_eof)
-		w->ops.splice_eof = katt_ops_splice_eof;
-
-	w->inner = inner;
-	w->inner_ops = inner_ops;
-	w->ks = ks;
-
-publish:
-	if (sk->sk_socket) {
-		/* the slot is complete before anyone can reach it */
-		smp_store_release(&sk->sk_socket->ops, &w->ops);
-	}
-	/* likewise */
-	smp_store_release(&sk->sk_prot, &w->proto);
-	return 0;
-}
-
-/* Which kTLS keys the socket has (tls holds the ULP slot). */
-void katt_sk_keys(struct sock *sk, bool *tx, bool *rx)
-{
-	struct inet_connection_sock *icsk = inet_csk(sk);
-	struct tls_context *ctx;
-
-	*tx = false;
-	*rx = false;
-	if (!icsk->icsk_ulp_ops || strcmp(icsk->icsk_ulp_ops->name, "tls") ||
-	    !icsk->icsk_ulp_data)
-		return;
-	ctx = tls_get_ctx(sk);
-	*tx = ctx->tx_conf != TLS_BASE;
-	*rx = ctx->rx_conf != TLS_BASE;
-}
-
-/*
- * tls has just replaced sk_prot and sock->ops (TLS_TX, TLS_RX): wrap the
- * new tables.  Should that ever fail (a bug, see KATT_WRAP_SLOTS) the socket
- * is left on tls's tables without the module on top, so it is aborted
- * rather than left running; its state is leaked, not freed, as other
- * threads may still be inside our wrappers with it.
- */
-static int katt_rewrap(struct katt_sock *ks)
-{
-	struct sock *sk = ks->sk;
-	int err = 0;
-
-	lock_sock(sk);
-	if (!katt_wrap_of(sk))
-		err = katt_wrap_install_locked(ks, READ_ONCE(sk->sk_prot),
-					       READ_ONCE(sk->sk_socket->ops));
-	release_sock(sk);
-
-	if (err)
-		tcp_abort(sk, ECONNABORTED);
-	return err;
+	katt_gate_teardown(ks);
+	katt_relay_stop(ks);
+	katt_sock_cancel(ks, &ks->check_work);
 }
 
 static bool katt_ulp_name_is_tls(sockptr_t optval, unsigned int optlen)
@@ -224,20 +54,82 @@ static bool katt_ulp_name_is_tls(sockptr_t optval, unsigned int optlen)
 	return !strcmp(name, "tls");
 }
 
-/* SOL_TLS TLS_TX / TLS_RX: the first key closes the gate. */
-static int katt_set_key(struct katt_wrap *w, struct sock *sk, int optname,
-			sockptr_t optval, unsigned int optlen)
+/*
+ * After tls installed a key, under lock_sock(): wrap tls's new tables, and
+ * check that nothing else went in meanwhile.  Returns NULL, or what is
+ * wrong (the socket is to fail closed).
+ */
+static const char *katt_key_check_locked(struct katt_sock *ks, int optname,
+					 bool *tx, bool *rx)
 {
-	struct katt_sock *ks = w->ks;
-	int err, rewrap_err;
-	bool tx, rx;
+	struct sock *sk = ks->sk;
 
+	katt_sk_keys(sk, tx, rx);
+	if (!katt_sk_is_tls(sk))
+		return "another upper layer protocol took the socket";
+	/* the other direction's key can only have come around the gate */
+	if (optname == TLS_TX ? *rx != READ_ONCE(ks->has_rx) :
+				*tx != READ_ONCE(ks->has_tx))
+		return "a kTLS key was installed around the gate";
+	if (tls_get_ctx(sk)->sk_proto != katt_under_proto(sk))
+		return "the socket left the module's tables under kTLS";
+	if (katt_sock_publish_locked(ks))
+		return "no memory to wrap kTLS's tables";
+	return NULL;
+}
+
+/* SOL_TLS TLS_TX / TLS_RX: the first key closes the gate. */
+static int katt_set_key(struct katt_sock *ks, struct katt_table *t,
+			struct sock *sk, int optname, sockptr_t optval,
+			unsigned int optlen)
+{
+	const char *what;
+	bool tx, rx;
+	int err;
+
+	/* plain TCP below: it answers SOL_TLS itself and installs nothing */
+	if (t == ks->base)
+		return t->inner->setsockopt(sk, SOL_TLS, optname, optval, optlen);
+
+	err = katt_handover_begin(ks);
+	if (err)
+		return err;
 	katt_gate_keys_coming(ks);
-	err = w->inner->setsockopt(sk, SOL_TLS, optname, optval, optlen);
-	rewrap_err = katt_rewrap(ks);
-	katt_sk_keys(sk, &tx, &rx);
+	err = t->inner->setsockopt(sk, SOL_TLS, optname, optval, optlen);
+
+	lock_sock(sk);
+	what = katt_key_check_locked(ks, optname, &tx, &rx);
+	release_sock(sk);
+
 	katt_gate_keys_done(ks, tx, rx);
-	return err ? err : rewrap_err;
+	katt_handover_end(ks);
+	if (what)
+		katt_sock_bypassed(ks, what);
+	else
+		katt_sock_watch(ks, msecs_to_jiffies(10));
+	return err;
+}
+
+/*
+ * TLS_RX_EXPECT_NO_PAD: its zero-copy decryption writes a TLS 1.3
+ * record's plaintext to the application's buffer before the record's type
+ * is known, an attestation record's too.  Turning it off (0, the default)
+ * is passed on, from a kernel copy so that no thread can change it between
+ * the check and tls.
+ */
+static int katt_set_no_pad(struct katt_table *t, struct sock *sk,
+			   sockptr_t optval, unsigned int optlen)
+{
+	u32 val;
+
+	if (optlen != sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	if (val)
+		return -EOPNOTSUPP;
+	return t->inner->setsockopt(sk, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				    KERNEL_SOCKPTR(&val), sizeof(val));
 }
 
 static bool katt_tcp_bypass(int level, int optname)
@@ -249,63 +141,90 @@ static bool katt_tcp_bypass(int level, int optname)
 	       optname == TCP_REPAIR_WINDOW || optname == TCP_ZEROCOPY_RECEIVE;
 }
 
-static int katt_setsockopt(struct sock *sk, int level, int optname,
-			   sockptr_t optval, unsigned int optlen)
+int katt_setsockopt(struct sock *sk, int level, int optname,
+		    sockptr_t optval, unsigned int optlen)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
-	int err;
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
 
-	/* another thread of the app is switching this socket to kTLS */
-	if (unlikely(!w))
+	/* the module is handing this socket to tls at this moment */
+	if (unlikely(!t || !ks))
 		return -EBUSY;
 
 	if (level == SOL_KTLS_ATTEST)
-		return katt_sockopt_set(w->ks, optname, optval, optlen);
+		return katt_sockopt_set(ks, optname, optval, optlen);
 
 	if (level == SOL_TCP && optname == TCP_ULP &&
 	    katt_ulp_name_is_tls(optval, optlen))
-		return katt_swap_to_tls(w->ks);
+		return katt_swap_to_tls(ks);
 
 	if (level == SOL_TLS && (optname == TLS_TX || optname == TLS_RX))
-		return katt_set_key(w, sk, optname, optval, optlen);
+		return katt_set_key(ks, t, sk, optname, optval, optlen);
 
-	/*
-	 * Its zero-copy decryption writes a TLS 1.3 record's plaintext to the
-	 * application's buffer before the record's type is known: an
-	 * attestation record's too.
-	 */
 	if (level == SOL_TLS && optname == TLS_RX_EXPECT_NO_PAD)
-		return -EOPNOTSUPP;
+		return katt_set_no_pad(t, sk, optval, optlen);
 
 	/* TCP repair reads and writes the raw queues around the gate */
-	if (katt_tcp_bypass(level, optname) && !READ_ONCE(w->ks->open))
+	if (katt_tcp_bypass(level, optname) && !READ_ONCE(ks->open))
 		return -EPERM;
 
-	err = w->inner->setsockopt(sk, level, optname, optval, optlen);
-	if (level == SOL_TLS) {
-		int rewrap_err = katt_rewrap(w->ks);
-
-		err = err ? err : rewrap_err;
-	}
-	return err;
+	return t->inner->setsockopt(sk, level, optname, optval, optlen);
 }
 
-static int katt_getsockopt(struct sock *sk, int level, int optname,
-			   char __user *optval, int __user *optlen)
+int katt_getsockopt(struct sock *sk, int level, int optname,
+		    char __user *optval, int __user *optlen)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
 
-	if (unlikely(!w))
+	if (unlikely(!t || !ks))
 		return -EBUSY;
 
 	if (level == SOL_KTLS_ATTEST)
-		return katt_sockopt_get(w->ks, optname, optval, optlen);
+		return katt_sockopt_get(ks, optname, optval, optlen);
 
 	/* zerocopy receive maps the raw TCP queue around the gate */
-	if (katt_tcp_bypass(level, optname) && !READ_ONCE(w->ks->open))
+	if (katt_tcp_bypass(level, optname) && !READ_ONCE(ks->open))
 		return -EPERM;
 
-	return w->inner->getsockopt(sk, level, optname, optval, optlen);
+	return t->inner->getsockopt(sk, level, optname, optval, optlen);
+}
+
+/*
+ * Below tls: its pass-through of every level but SOL_TLS.  Through the
+ * module's own tables the options were looked at already; a call that
+ * arrives while the socket runs on tls's own tables went around the gate
+ * (or raced one of the module's installations: then it is looked at once
+ * the installation is over).
+ */
+static int katt_under_check(struct sock *sk, int level, int optname)
+{
+	struct katt_sock *ks = katt_sk(sk);
+
+	if (!ks || katt_table_of(sk))
+		return 0;
+	katt_sock_watch(ks, 0);
+	if (level == SOL_KTLS_ATTEST)
+		return -EBUSY;
+	if (katt_tcp_bypass(level, optname) && !READ_ONCE(ks->open))
+		return -EPERM;
+	return 0;
+}
+
+int katt_under_setsockopt(struct sock *sk, int level, int optname,
+			  sockptr_t optval, unsigned int optlen)
+{
+	int err = katt_under_check(sk, level, optname);
+
+	return err ? err : tcp_setsockopt(sk, level, optname, optval, optlen);
+}
+
+int katt_under_getsockopt(struct sock *sk, int level, int optname,
+			  char __user *optval, int __user *optlen)
+{
+	int err = katt_under_check(sk, level, optname);
+
+	return err ? err : tcp_getsockopt(sk, level, optname, optval, optlen);
 }
 
 /* Userspace may not send records of the attestation type. */
@@ -326,136 +245,149 @@ static int katt_check_cmsg(struct msghdr *msg)
 }
 
 /*
- * Wait for the gate of a send.  Returns 0 with the now current wrapper in
- * *wp (keys may have been installed while we waited), or an error.
+ * A send that the fast path left: wait for the gate, then enter the inner
+ * function counted (katt_inner_enter()).  Returns 0 with the table to call
+ * through in *tp (the caller calls katt_inner_leave() afterwards), or an
+ * error.
  */
-static int katt_send_wait(struct katt_sock *ks, struct sock *sk, int flags,
-			  struct katt_wrap **wp)
+static int katt_send_enter(struct katt_sock *ks, struct sock *sk, int flags,
+			   struct katt_table **tp)
 {
 	long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	bool held = false;
 	int err;
 
-	atomic64_inc(&ks->tx_held);
-	err = katt_gate_wait(ks, KATT_WAIT_SEND, &timeo);
-	if (err == -EPIPE)
-		return sk_stream_error(sk, flags, err);
-	if (err)
-		return err;
-	*wp = katt_wrap_of(sk);
-	return *wp ? 0 : -EBUSY;
+	for (;;) {
+		if (!katt_gate_send_may(ks)) {
+			if (!held)
+				atomic64_inc(&ks->tx_held);
+			held = true;
+			err = katt_gate_wait(ks, KATT_WAIT_SEND, &timeo);
+			if (err == -EPIPE)
+				return sk_stream_error(sk, flags, err);
+			if (err)
+				return err;
+		}
+		katt_inner_enter(ks);
+		if (likely(katt_gate_send_may(ks)))
+			break;
+		katt_inner_leave(ks);
+	}
+	*tp = katt_table_of(sk);
+	if (unlikely(!*tp)) {
+		katt_inner_leave(ks);
+		return -EBUSY;
+	}
+	return 0;
 }
 
-static noinline int katt_sendmsg_slow(struct katt_wrap *w, struct sock *sk,
+static noinline int katt_sendmsg_slow(struct katt_sock *ks, struct sock *sk,
 				      struct msghdr *msg, size_t size)
 {
-	struct katt_sock *ks = w->ks;
+	struct katt_table *t;
 	int ret;
 
 	ret = katt_check_cmsg(msg);
 	if (ret)
 		return ret;
-	if (!READ_ONCE(ks->tx_open)) {
-		ret = katt_send_wait(ks, sk, msg->msg_flags, &w);
-		if (ret)
-			return ret;
-	}
-	ret = w->inner->sendmsg(sk, msg, size);
+	ret = katt_send_enter(ks, sk, msg->msg_flags, &t);
+	if (ret)
+		return ret;
+	ret = t->inner->sendmsg(sk, msg, size);
+	katt_inner_leave(ks);
 	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
 }
 
-static int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
+	struct katt_table *t;
 	int ret;
 
-	if (unlikely(!w))
+	if (unlikely(!ks))
 		return -EBUSY;
 	/* cmsgs are checked for the attestation record type */
-	if (unlikely(!READ_ONCE(w->ks->tx_open) || msg->msg_controllen))
-		return katt_sendmsg_slow(w, sk, msg, size);
-	ret = w->inner->sendmsg(sk, msg, size);
-	atomic64_add(max(ret, 0), &w->ks->tx_bytes);
+	if (unlikely(!READ_ONCE(ks->tx_open) || msg->msg_controllen))
+		return katt_sendmsg_slow(ks, sk, msg, size);
+	t = katt_table_of(sk);
+	if (unlikely(!t))
+		return -EBUSY;
+	ret = t->inner->sendmsg(sk, msg, size);
+	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
 }
 
-static noinline int katt_sendpage_slow(struct katt_wrap *w, struct sock *sk,
+static noinline int katt_sendpage_slow(struct katt_sock *ks, struct sock *sk,
 				       struct page *page, int offset,
 				       size_t size, int flags)
 {
+	struct katt_table *t;
 	int ret;
 
-	ret = katt_send_wait(w->ks, sk, flags, &w);
+	ret = katt_send_enter(ks, sk, flags, &t);
 	if (ret)
 		return ret;
-	ret = w->inner->sendpage(sk, page, offset, size, flags);
-	atomic64_add(max(ret, 0), &w->ks->tx_bytes);
+	ret = t->inner->sendpage(sk, page, offset, size, flags);
+	katt_inner_leave(ks);
+	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
 }
 
-static int katt_sendpage(struct sock *sk, struct page *page, int offset,
-			 size_t size, int flags)
+int katt_sendpage(struct sock *sk, struct page *page, int offset,
+		  size_t size, int flags)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
+	struct katt_table *t;
 	int ret;
 
-	if (unlikely(!w))
+	if (unlikely(!ks))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->tx_open)))
-		return katt_sendpage_slow(w, sk, page, offset, size, flags);
-	ret = w->inner->sendpage(sk, page, offset, size, flags);
-	atomic64_add(max(ret, 0), &w->ks->tx_bytes);
+	if (unlikely(!READ_ONCE(ks->tx_open)))
+		return katt_sendpage_slow(ks, sk, page, offset, size, flags);
+	t = katt_table_of(sk);
+	if (unlikely(!t))
+		return -EBUSY;
+	ret = t->inner->sendpage(sk, page, offset, size, flags);
+	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
 }
 
 /* Kernel callers under lock_sock(): they cannot wait. */
-static int katt_sendpage_locked(struct sock *sk, struct page *page,
-				int offset, size_t size, int flags)
+int katt_sendpage_locked(struct sock *sk, struct page *page,
+			 int offset, size_t size, int flags)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
 
-	if (unlikely(!w || !READ_ONCE(w->ks->tx_open)))
+	if (unlikely(!t || !ks || !katt_gate_send_may(ks)))
 		return -EAGAIN;
-	return w->inner_ops->sendpage_locked(sk, page, offset, size, flags);
+	return t->inner_ops->sendpage_locked(sk, page, offset, size, flags);
 }
 
 /* splice_eof pushes tls's open record: nothing may go while held */
-static void katt_splice_eof(struct socket *sock)
+void katt_splice_eof(struct socket *sock)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
+	struct katt_table *t = katt_table_of(sock->sk);
+	struct katt_sock *ks = katt_sk(sock->sk);
 
-	if (likely(w && READ_ONCE(w->ks->tx_open)))
-		w->inner->splice_eof(sock);
+	if (likely(t && ks && katt_gate_send_may(ks)))
+		t->inner->splice_eof(sock);
 }
 
-static void katt_ops_splice_eof(struct socket *sock)
+void katt_ops_splice_eof(struct socket *sock)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
+	struct katt_table *t = katt_table_of(sock->sk);
+	struct katt_sock *ks = katt_sk(sock->sk);
 
-	if (likely(w && READ_ONCE(w->ks->tx_open)))
-		w->inner_ops->splice_eof(sock);
-}
-
-/*
- * Wait for the gate of a receive that kTLS cannot serve directly (splice).
- * Returns 0 with the current wrapper in *wp, 1 if the receive is to return
- * 0 (shut down), or an error.
- */
-static int katt_recv_wait(struct katt_sock *ks, struct sock *sk, long timeo,
-			  struct katt_wrap **wp)
-{
-	int err = katt_gate_wait_recv(ks, &timeo);
-
-	if (err)
-		return err;
-	*wp = katt_wrap_of(sk);
-	return *wp ? 0 : -EBUSY;
+	if (likely(t && ks && katt_gate_send_may(ks)))
+		t->inner_ops->splice_eof(sock);
 }
 
 /*
  * Held, records kept for the application, a cmsg buffer that could be
- * handed an attestation record, or kTLS stopped at a non-data record: the
- * relay serves it (relay.c).
+ * handed an attestation record, no receive key yet, or kTLS stopped at a
+ * non-data record: the relay serves it (relay.c).
  */
 static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 				      struct msghdr *msg, size_t len,
@@ -468,25 +400,29 @@ static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 	return ret;
 }
 
-static int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-			int flags, int *addr_len)
+int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		 int flags, int *addr_len)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
+	struct katt_table *t;
 	int ret;
 
-	if (unlikely(!w))
+	if (unlikely(!ks))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->rx_open) || msg->msg_controllen))
-		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
-	ret = w->inner->recvmsg(sk, msg, len, flags, addr_len);
+	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen))
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
+	t = katt_table_of(sk);
+	if (unlikely(!t))
+		return -EBUSY;
+	ret = t->inner->recvmsg(sk, msg, len, flags, addr_len);
 	/*
 	 * A non-data record at the head: maybe an attestation record.  The
 	 * slow path reads again rather than trusting this result: the
 	 * receive worker may have taken the record out meanwhile.
 	 */
 	if (unlikely(ret == -EIO))
-		return katt_recvmsg_slow(w->ks, sk, msg, len, flags, addr_len);
-	atomic64_add(max(ret, 0), &w->ks->rx_bytes);
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
+	atomic64_add(max(ret, 0), &ks->rx_bytes);
 	return ret;
 }
 
@@ -494,7 +430,7 @@ static int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
  * Records kept while held are read with recv/recvmsg; kTLS's splice_read
  * refuses non-data records with EINVAL, and so does this for kept ones.
  */
-static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
+static noinline ssize_t katt_splice_read_slow(struct katt_sock *ks,
 					      struct socket *sock,
 					      loff_t *ppos,
 					      struct pipe_inode_info *pipe,
@@ -502,25 +438,34 @@ static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
 {
 	bool nonblock = (flags & SPLICE_F_NONBLOCK) ||
 			(sock->file->f_flags & O_NONBLOCK);
-	struct katt_sock *ks = w->ks;
+	struct katt_table *t;
 	struct sock *sk = sock->sk;
+	long timeo = sock_rcvtimeo(sk, nonblock);
 	ssize_t ret;
 
 	for (;;) {
-		if (!READ_ONCE(ks->open)) {
-			ret = katt_recv_wait(ks, sk, sock_rcvtimeo(sk, nonblock),
-					     &w);
+		if (!katt_gate_recv_may(ks)) {
+			ret = katt_gate_wait_recv(ks, &timeo);
 			if (ret)
 				return ret > 0 ? 0 : ret;
 		}
+		katt_inner_enter(ks);
+		if (!katt_gate_recv_may(ks)) {
+			katt_inner_leave(ks);
+			continue;
+		}
+		t = katt_table_of(sk);
 		if (READ_ONCE(ks->rxq_recs))
-			return -EINVAL;
-		ret = w->inner_ops->splice_read(sock, ppos, pipe, len, flags);
-		if (ret != -EINVAL || katt_relay_take_head(ks) <= 0)
+			ret = -EINVAL;
+		else if (!t)
+			ret = -EBUSY;
+		else
+			ret = t->inner_ops->splice_read(sock, ppos, pipe, len,
+							flags);
+		katt_inner_leave(ks);
+		if (ret != -EINVAL || !t || READ_ONCE(ks->rxq_recs) ||
+		    !READ_ONCE(ks->has_rx) || katt_relay_take_head(ks) <= 0)
 			break;
-		w = katt_wrap_of(sk);
-		if (!w)
-			return -EBUSY;
 	}
 	/* the read met what failed the socket: it fails with the reason */
 	if (ret < 0 && katt_gate_terminal_err(ks))
@@ -529,22 +474,26 @@ static noinline ssize_t katt_splice_read_slow(struct katt_wrap *w,
 	return ret;
 }
 
-static ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
-				struct pipe_inode_info *pipe, size_t len,
-				unsigned int flags)
+ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
+	struct katt_sock *ks = katt_sk(sock->sk);
+	struct katt_table *t;
 	ssize_t ret;
 
-	if (unlikely(!w))
+	if (unlikely(!ks))
 		return -EBUSY;
-	if (unlikely(!READ_ONCE(w->ks->rx_open)))
-		return katt_splice_read_slow(w, sock, ppos, pipe, len, flags);
-	ret = w->inner_ops->splice_read(sock, ppos, pipe, len, flags);
+	if (unlikely(!READ_ONCE(ks->rx_open)))
+		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
+	t = katt_table_of(sock->sk);
+	if (unlikely(!t))
+		return -EBUSY;
+	ret = t->inner_ops->splice_read(sock, ppos, pipe, len, flags);
 	/* a non-data record at the head: maybe an attestation record */
 	if (unlikely(ret == -EINVAL))
-		return katt_splice_read_slow(w, sock, ppos, pipe, len, flags);
-	atomic64_add(max_t(ssize_t, ret, 0), &w->ks->rx_bytes);
+		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
+	atomic64_add(max_t(ssize_t, ret, 0), &ks->rx_bytes);
 	return ret;
 }
 
@@ -559,7 +508,7 @@ static noinline __poll_t katt_poll_closed(struct katt_sock *ks, __poll_t mask)
 
 	if (READ_ONCE(ks->open)) {
 		/* attestation messages go out ahead of held sends */
-		if (!READ_ONCE(ks->tx_open))
+		if (READ_ONCE(ks->has_tx) && !READ_ONCE(ks->tx_open))
 			mask &= ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
 		/* records kept while held wait for the application */
 		return mask | katt_relay_poll(ks);
@@ -573,29 +522,34 @@ static noinline __poll_t katt_poll_closed(struct katt_sock *ks, __poll_t mask)
 	return mask;
 }
 
-static __poll_t katt_poll(struct file *file, struct socket *sock,
-			  struct poll_table_struct *wait)
+/* Every inner table's poll is tcp_poll: tls keeps it. */
+__poll_t katt_poll(struct file *file, struct socket *sock,
+		   struct poll_table_struct *wait)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
+	struct katt_sock *ks = katt_sk(sock->sk);
 	__poll_t mask;
 
-	/* mid-switch: tls keeps tcp_poll, so that is the inner poll */
-	if (unlikely(!w))
-		return tcp_poll(file, sock, wait);
-	mask = w->inner_ops->poll(file, sock, wait);
-	if (likely(READ_ONCE(w->ks->rx_open) && READ_ONCE(w->ks->tx_open)))
+	mask = tcp_poll(file, sock, wait);
+	if (unlikely(!ks))
 		return mask;
-	return katt_poll_closed(w->ks, mask);
+	if (likely(READ_ONCE(ks->rx_open) && READ_ONCE(ks->tx_open)))
+		return mask;
+	return katt_poll_closed(ks, mask);
 }
 
-static int katt_shutdown(struct socket *sock, int how)
+/* Every inner table's shutdown is inet_shutdown: tls keeps it. */
+int katt_shutdown(struct socket *sock, int how)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
+	struct katt_sock *ks = katt_sk(sock->sk);
+	int err;
 
-	if (unlikely(!w))
-		return inet_shutdown(sock, how);
-	katt_gate_shutdown(w->ks, how);
-	return w->inner_ops->shutdown(sock, how);
+	err = inet_shutdown(sock, how);
+	if (!err && ks) {
+		katt_gate_shutdown(ks, how);
+		/* inet_shutdown() woke them before the gate knew */
+		katt_gate_wake(ks);
+	}
+	return err;
 }
 
 /**
@@ -603,77 +557,63 @@ static int katt_shutdown(struct socket *sock, int how)
  * @sk: socket
  * @timeout: linger timeout
  *
- * Stops the gate's timer, unwraps the socket and closes it through the
- * inner proto.  If our ULP still holds the slot (the socket never got kTLS),
- * the ULP release callback runs when the socket is destroyed (possibly
- * inside the inner close) and frees the state; the socket stays on our
- * (still valid) tables until then.  Otherwise the state is freed here.
+ * Stops the gate's timer and the relay's work, and closes the socket
+ * through the inner proto (tls's close comes back to katt_under_close()).
+ * The state stays until the socket's destructor.
  */
 void katt_close(struct sock *sk, long timeout)
 {
-	struct katt_wrap *w = katt_wrap_of(sk);
-	struct proto *inner;
-	struct katt_sock *ks;
-	bool ulp_is_ours;
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks = katt_sk(sk);
 
 	/* close runs after every other call on the file: nothing swaps now */
-	if (WARN_ON_ONCE(!w)) {
-		READ_ONCE(sk->sk_prot)->close(sk, timeout);
+	if (WARN_ON_ONCE(!t)) {
+		tcp_close(sk, timeout);
 		return;
 	}
+	if (ks)
+		katt_closing(ks);
+	t->inner->close(sk, timeout);
+}
 
-	ks = w->ks;
-	inner = w->inner;
-	/* outside lock_sock(): the timer takes only ks->lock, and the relay's
-	 * work takes the socket lock
-	 */
-	katt_gate_teardown(ks);
-	katt_relay_stop(ks);
+/*
+ * tls's close calls the proto below it: this.  Whatever tables the socket
+ * ran on, the module's work for it ends here.
+ */
+void katt_under_close(struct sock *sk, long timeout)
+{
+	struct katt_sock *ks = katt_sk(sk);
 
-	lock_sock(sk);
-	/* sampled before the inner close: release() may run inside it */
-	ulp_is_ours = inet_csk(sk)->icsk_ulp_ops == &katt_ulp_ops;
-	if (!ulp_is_ours) {
-		WRITE_ONCE(sk->sk_prot, inner);
-		if (sk->sk_socket)
-			WRITE_ONCE(sk->sk_socket->ops, w->inner_ops);
-	}
-	release_sock(sk);
-
-	inner->close(sk, timeout);
-
-	if (!ulp_is_ours)
-		katt_sock_free(ks);
+	if (ks)
+		katt_closing(ks);
+	tcp_close(sk, timeout);
 }
 
 /*
  * accept() on an armed listener: the child was armed by the ULP clone
- * callback with its own state, but do_accept() gave the new struct socket
- * the listener's ops.  Point it at the child's own wrapper.  A child whose
- * state could not be allocated in softirq is refused here, never handed to
- * the application unarmed.
+ * callback with its own state, and runs on the same (plain TCP) table as
+ * its listener, whose ops do_accept() gave it.  A child whose state could
+ * not be allocated in softirq is refused here, never handed to the
+ * application unarmed.
  */
-static int katt_accept(struct socket *sock, struct socket *newsock,
-		       int flags, bool kern)
+int katt_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern)
 {
-	struct katt_wrap *w = katt_wrap_of(sock->sk);
-	struct katt_wrap *cw;
+	struct katt_sock *cks;
 	int err;
 
-	if (unlikely(!w))
-		return -EBUSY;
-
-	err = w->inner_ops->accept(sock, newsock, flags, kern);
+	err = inet_accept(sock, newsock, flags, kern);
 	if (err)
 		return err;
 
-	cw = katt_wrap_of(newsock->sk);
-	if (!cw) {
+	cks = katt_sk(newsock->sk);
+	if (!cks) {
 		net_warn_ratelimited("ktls_attest: accepted connection dropped: no memory to arm it\n");
 		return -ENOMEM;
 	}
-	WRITE_ONCE(newsock->ops, &cw->ops);
 	/* grafted now: it has a wait queue to watch */
-	katt_relay_attach(cw->ks);
+	lock_sock(newsock->sk);
+	katt_relay_attach_locked(cks);
+	release_sock(newsock->sk);
 	return 0;
 }

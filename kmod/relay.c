@@ -34,10 +34,14 @@
  * Locking: ks->rx_mutex serializes the kernel's own reads of records (the
  * receive worker and the applications' slow paths) and protects the
  * reassembly and ks->rxq; counters the data path looks at (rxq_recs) also
- * change under ks->lock.  ks->txq and ks->ready are under ks->lock.  Work is
- * queued only while !ks->dead (under ks->lock, or from the wait-queue
- * callback, which cannot run once katt_relay_stop() removed it), and
- * katt_relay_stop() cancels it, so none runs after close.
+ * change under ks->lock.  ks->txq and ks->ready are under ks->lock.  Works
+ * are queued with katt_sock_queue() (a socket reference while pending,
+ * nothing once ks->dead), and katt_relay_stop() cancels them at close: a
+ * work that was queued late finds the socket dead and only drops its
+ * reference.
+ *
+ * Calls gate.c (the round's state), agent.c (delivery), sock.c (works,
+ * the tables' check).
  */
 
 #include <linux/mm.h>
@@ -73,16 +77,17 @@ enum katt_rx_mode {
 			 */
 };
 
+/* Without an agent, received messages are offered again this often. */
+#define KATT_NOAGENT_RETRY_MS	50
+
 static void katt_rx_work(struct work_struct *work);
 static void katt_tx_work(struct work_struct *work);
 
-/* Queue @work unless the socket is closing.  Under ks->lock. */
+/* Queue @work unless the socket is closing. */
 static void katt_queue_locked(struct katt_sock *ks, struct delayed_work *work,
 			      unsigned long delay)
 {
-	lockdep_assert_held(&ks->lock);
-	if (!ks->dead)
-		mod_delayed_work(katt_wq, work, delay);
+	katt_sock_queue(ks, work, delay);
 }
 
 /**
@@ -128,28 +133,25 @@ static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 	__poll_t events = key_to_poll(key);
 	u8 state;
 
-	if (events && !(events & (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP)))
-		return 0;
 	if (READ_ONCE(ks->dead))
+		return 0;
+	/* any wake-up: does the socket still run on the module's tables? */
+	if (unlikely(!katt_table_of(ks->sk) && !READ_ONCE(ks->installing) &&
+		     !katt_gate_terminal_err(ks)))
+		katt_sock_watch(ks, 0);
+	if (events && !(events & (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLHUP)))
 		return 0;
 	state = READ_ONCE(ks->state);
 	if (katt_state_in_round(state)) {
 		if (READ_ONCE(ks->has_binding))
-			mod_delayed_work(katt_wq, &ks->rx_work, 0);
+			katt_sock_queue(ks, &ks->rx_work, 0);
 	} else if (state == KTLS_ATTEST_STATE_PASSED &&
-		   !timer_pending(&ks->rx_idle)) {
-		mod_timer(&ks->rx_idle,
-			  jiffies + msecs_to_jiffies(KATT_IDLE_PEEK_MS));
+		   !delayed_work_pending(&ks->rx_work)) {
+		/* one look per period, however many records arrive */
+		katt_sock_queue(ks, &ks->rx_work,
+				msecs_to_jiffies(KATT_IDLE_PEEK_MS));
 	}
 	return 0;
-}
-
-/* Records stayed unread on a passed socket: let the worker look. */
-static void katt_rx_idle(struct timer_list *t)
-{
-	struct katt_sock *ks = from_timer(ks, t, rx_idle);
-
-	katt_relay_kick(ks);
 }
 
 void katt_relay_init(struct katt_sock *ks)
@@ -159,40 +161,49 @@ void katt_relay_init(struct katt_sock *ks)
 	INIT_LIST_HEAD(&ks->rxq);
 	mutex_init(&ks->rx_mutex);
 	init_waitqueue_func_entry(&ks->rx_wait, katt_rx_wake);
-	timer_setup(&ks->rx_idle, katt_rx_idle, 0);
 	INIT_DELAYED_WORK(&ks->rx_work, katt_rx_work);
 	INIT_DELAYED_WORK(&ks->tx_work, katt_tx_work);
 }
 
 /**
- * katt_relay_attach - start watching the socket for arriving records
+ * katt_relay_attach_locked - start watching the socket's wait queue
  * @ks: socket state; the socket has its struct socket (wait queue)
  *
- * Under lock_sock(), or in accept() before the application has the socket.
+ * Under lock_sock().
  */
-void katt_relay_attach(struct katt_sock *ks)
+void katt_relay_attach_locked(struct katt_sock *ks)
 {
-	if (ks->rx_wait_added || !ks->sk->sk_socket)
+	sock_owned_by_me(ks->sk);
+	if (ks->rx_wait_added || !ks->sk->sk_socket || READ_ONCE(ks->dead))
 		return;
 	add_wait_queue(sk_sleep(ks->sk), &ks->rx_wait);
 	ks->rx_wait_added = true;
+}
+
+/* Stop watching it (before the wait queue goes with the file). */
+void katt_relay_detach_locked(struct katt_sock *ks)
+{
+	sock_owned_by_me(ks->sk);
+	if (!ks->rx_wait_added)
+		return;
+	remove_wait_queue(sk_sleep(ks->sk), &ks->rx_wait);
+	ks->rx_wait_added = false;
 }
 
 /**
  * katt_relay_stop - the socket is closing
  * @ks: socket state, after katt_gate_teardown()
  *
- * Process context, without the socket lock.  No relay work runs after this.
+ * Process context, without the socket lock.  No relay work runs after this
+ * (one queued late only drops its socket reference).
  */
 void katt_relay_stop(struct katt_sock *ks)
 {
-	if (ks->rx_wait_added) {
-		remove_wait_queue(sk_sleep(ks->sk), &ks->rx_wait);
-		ks->rx_wait_added = false;
-	}
-	del_timer_sync(&ks->rx_idle);
-	cancel_delayed_work_sync(&ks->rx_work);
-	cancel_delayed_work_sync(&ks->tx_work);
+	lock_sock(ks->sk);
+	katt_relay_detach_locked(ks);
+	release_sock(ks->sk);
+	katt_sock_cancel(ks, &ks->rx_work);
+	katt_sock_cancel(ks, &ks->tx_work);
 }
 
 static void katt_msg_list_free(struct list_head *head)
@@ -239,13 +250,13 @@ static int katt_rec_read(struct katt_sock *ks, struct kvec *iov, size_t nr,
 	u8 cbuf[CMSG_SPACE(sizeof(u8))] __aligned(sizeof(size_t));
 	struct cmsghdr *cmsg = (struct cmsghdr *)cbuf;
 	struct sock *sk = ks->sk;
+	struct katt_table *t;
 	struct msghdr msg = {};
-	struct katt_wrap *w;
 	int addr_len = 0;
 	int ret;
 
-	w = katt_wrap_of(sk);
-	if (!w)
+	t = katt_table_of(sk);
+	if (!t)
 		return -EAGAIN;	/* mid-switch: try again later */
 
 	memset(cbuf, 0, sizeof(cbuf));
@@ -254,7 +265,7 @@ static int katt_rec_read(struct katt_sock *ks, struct kvec *iov, size_t nr,
 	msg.msg_control_is_user = false;
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, iov, nr, len);
 
-	ret = w->inner->recvmsg(sk, &msg, len, flags | MSG_NOSIGNAL,
+	ret = t->inner->recvmsg(sk, &msg, len, flags | MSG_NOSIGNAL,
 				&addr_len);
 	if (ret <= 0)
 		return ret;
@@ -288,11 +299,11 @@ static int katt_rec_write(struct katt_sock *ks, const u8 *hdr,
 	};
 	size_t len = KATT_FRAME_LEN + frag_len;
 	struct sock *sk = ks->sk;
+	struct katt_table *t;
 	struct msghdr msg = {};
-	struct katt_wrap *w;
 
-	w = katt_wrap_of(sk);
-	if (!w)
+	t = katt_table_of(sk);
+	if (!t)
 		return -EAGAIN;
 
 	memset(cbuf, 0, sizeof(cbuf));
@@ -307,7 +318,7 @@ static int katt_rec_write(struct katt_sock *ks, const u8 *hdr,
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, 2, len);
 
 	/* the inner (tls) sendmsg: ours refuses this record type */
-	return w->inner->sendmsg(sk, &msg, len);
+	return t->inner->sendmsg(sk, &msg, len);
 }
 
 /* --- transmit ------------------------------------------------------------ */
@@ -389,7 +400,7 @@ static void katt_tx_work(struct work_struct *work)
 		    list_first_entry_or_null(&ks->txq, struct katt_msg, node);
 		spin_unlock_bh(&ks->lock);
 		if (!m)
-			return;
+			break;
 
 		frag = min_t(u32, m->len - m->off, KTLS_ATTEST_FRAG_MAX);
 		f.version = KTLS_ATTEST_FRAME_VERSION;
@@ -401,22 +412,22 @@ static void katt_tx_work(struct work_struct *work)
 		ret = katt_rec_write(ks, (u8 *)&f, m->data + m->off, frag);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
 			/* the send buffer is full: tls took nothing */
-			spin_lock_bh(&ks->lock);
 			katt_queue_locked(ks, &ks->tx_work,
 					  msecs_to_jiffies(KATT_RETRY_MS));
-			spin_unlock_bh(&ks->lock);
-			return;
+			break;
 		}
 		if (ret != (int)(KATT_FRAME_LEN + frag)) {
 			/* a partial record would corrupt the stream: never go on */
 			katt_gate_protocol_error(ks, "sending an attestation record failed",
 						 ret < 0 ? ret : -EIO);
-			return;
+			break;
 		}
 		m->off += frag;
 		if (m->off == m->len)
 			katt_tx_done(ks, m);
 	}
+	/* the reference katt_sock_queue() took for this run */
+	sock_put(ks->sk);
 }
 
 /* --- receive ------------------------------------------------------------- */
@@ -683,14 +694,15 @@ static void katt_rx_deliver(struct katt_sock *ks)
 
 		err = katt_agent_deliver(ks, m);
 		if (err == -EAGAIN) {
-			spin_lock_bh(&ks->lock);
 			katt_queue_locked(ks, &ks->rx_work,
 					  msecs_to_jiffies(KATT_RETRY_MS));
-			spin_unlock_bh(&ks->lock);
 			return;
 		}
-		if (err)	/* no agent: its registration kicks us */
+		if (err) {	/* no agent (yet): offer it again later */
+			katt_queue_locked(ks, &ks->rx_work,
+					  msecs_to_jiffies(KATT_NOAGENT_RETRY_MS));
 			return;
+		}
 
 		spin_lock_bh(&ks->lock);
 		list_del(&m->node);
@@ -705,10 +717,14 @@ static void katt_rx_work(struct work_struct *work)
 	struct katt_sock *ks = container_of(to_delayed_work(work),
 					    struct katt_sock, rx_work);
 
-	mutex_lock(&ks->rx_mutex);
-	katt_rx_pump(ks);
-	mutex_unlock(&ks->rx_mutex);
-	katt_rx_deliver(ks);
+	if (!READ_ONCE(ks->dead)) {
+		mutex_lock(&ks->rx_mutex);
+		katt_rx_pump(ks);
+		mutex_unlock(&ks->rx_mutex);
+		katt_rx_deliver(ks);
+	}
+	/* the reference katt_sock_queue() took for this run */
+	sock_put(ks->sk);
 }
 
 /* --- the application's reads --------------------------------------------- */
@@ -815,10 +831,12 @@ static int katt_app_read_locked(struct katt_sock *ks, struct msghdr *msg,
 				size_t len, int flags, int *addr_len,
 				bool *again)
 {
-	struct katt_wrap *w;
+	bool rx = READ_ONCE(ks->has_rx);
+	struct katt_table *t;
 	int ret;
 
-	if (msg->msg_controllen) {
+	/* without kTLS receive there are no records: plain TCP answers */
+	if (rx && msg->msg_controllen) {
 		ret = katt_take_head_locked(ks, flags & MSG_DONTWAIT);
 		if (ret < 0)
 			return ret;
@@ -827,11 +845,11 @@ static int katt_app_read_locked(struct katt_sock *ks, struct msghdr *msg,
 			return 0;
 		}
 	}
-	w = katt_wrap_of(ks->sk);
-	if (!w)
+	t = katt_table_of(ks->sk);
+	if (!t)
 		return -EBUSY;
-	ret = w->inner->recvmsg(ks->sk, msg, len, flags, addr_len);
-	if (ret == -EIO && katt_take_head_locked(ks, MSG_DONTWAIT) > 0)
+	ret = t->inner->recvmsg(ks->sk, msg, len, flags, addr_len);
+	if (rx && ret == -EIO && katt_take_head_locked(ks, MSG_DONTWAIT) > 0)
 		*again = true;
 	return ret;
 }
@@ -861,14 +879,18 @@ int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
 
 	for (;;) {
 		again = false;
-		if (!READ_ONCE(ks->open)) {
+		if (!katt_gate_recv_may(ks)) {
 			ret = katt_gate_wait_recv(ks, &timeo);
 			if (ret)
 				return ret > 0 ? 0 : ret;
 		}
-		if (mutex_lock_interruptible(&ks->rx_mutex))
+		/* counted: no key is installed under this call */
+		katt_inner_enter(ks);
+		if (mutex_lock_interruptible(&ks->rx_mutex)) {
+			katt_inner_leave(ks);
 			return sock_intr_errno(timeo);
-		if (!READ_ONCE(ks->open))
+		}
+		if (!katt_gate_recv_may(ks))
 			again = true;	/* closed again meanwhile */
 		else if (ks->rxq_recs)
 			ret = katt_rxq_recv(ks, msg, len, flags);
@@ -876,6 +898,7 @@ int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
 			ret = katt_app_read_locked(ks, msg, len, flags,
 						   addr_len, &again);
 		mutex_unlock(&ks->rx_mutex);
+		katt_inner_leave(ks);
 		if (!again)
 			break;
 	}

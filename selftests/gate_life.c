@@ -154,9 +154,8 @@ TEST_F(life, listener_inheritance)
 	int lfd, c, g, ret;
 
 	READY();
-	lfd = ktls_listen(AF_INET6, 4, &ss, &sl);
+	lfd = ktls_listen_ulp(AF_INET6, 4, KTLS_ATTEST_ULP_NAME, &ss, &sl);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, KTLS_ATTEST_ULP_NAME));
 	ASSERT_EQ(0, setsockopt(lfd, SOL_KTLS_ATTEST, KTLS_ATTEST_ROLE, &role,
 				sizeof(role)));
 	ASSERT_EQ(0, setsockopt(lfd, SOL_KTLS_ATTEST, KTLS_ATTEST_POLICY, &pol,
@@ -235,9 +234,9 @@ TEST_F(life, listener_v4mapped)
 	ASSERT_EQ(0, setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
 				sizeof(off)));
 	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&l6, sizeof(l6)));
+	ASSERT_EQ(0, ktls_set_ulp(lfd, KTLS_ATTEST_ULP_NAME));
 	ASSERT_EQ(0, listen(lfd, 4));
 	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&l6, &sl));
-	ASSERT_EQ(0, ktls_set_ulp(lfd, KTLS_ATTEST_ULP_NAME));
 
 	sl = ktls_loopback(AF_INET, ntohs(l6.sin6_port), &ss);
 	c = ktls_connect(AF_INET, &ss, sl);
@@ -283,10 +282,9 @@ TEST_F(life, unaccepted_children)
 	size_t n, j, found;
 
 	READY();
-	lfd = ktls_listen(AF_INET, 8, &ss, &sl);
+	lfd = ktls_listen_ulp(AF_INET, 8, KTLS_ATTEST_ULP_NAME, &ss, &sl);
 	ASSERT_GE(lfd, 0);
 	lport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, KTLS_ATTEST_ULP_NAME));
 	for (i = 0; i < 4; i++) {
 		c[i] = ktls_connect(AF_INET, &ss, sl);
 		ASSERT_GE(c[i], 0);
@@ -424,8 +422,8 @@ static void netns_child(int wfd)
 		_exit(5);
 	n++;
 	/* a listener with two children nobody accepts */
-	lfd = ktls_listen(AF_INET, 4, &ss, &sl);
-	if (lfd < 0 || ktls_set_ulp(lfd, KTLS_ATTEST_ULP_NAME))
+	lfd = ktls_listen_ulp(AF_INET, 4, KTLS_ATTEST_ULP_NAME, &ss, &sl);
+	if (lfd < 0)
 		_exit(6);
 	n++;
 	for (i = 0; i < 2; i++) {

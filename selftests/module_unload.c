@@ -236,9 +236,8 @@ TEST_F(unload, unaccepted_children)
 
 	if (!self->ko)
 		return;
-	lfd = ktls_listen(AF_INET, NR_CHILDREN, &ss, &len);
+	lfd = ktls_listen_ulp(AF_INET, NR_CHILDREN, ULP_ATTEST, &ss, &len);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, ULP_ATTEST));
 	for (i = 0; i < NR_CHILDREN; i++) {
 		c[i] = ktls_connect(AF_INET, &ss, len);
 		ASSERT_GE(c[i], 0);
@@ -264,9 +263,8 @@ TEST_F(unload, child_outlives_listener)
 
 	if (!self->ko)
 		return;
-	lfd = ktls_listen(AF_INET6, 1, &ss, &len);
+	lfd = ktls_listen_ulp(AF_INET6, 1, ULP_ATTEST, &ss, &len);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, ULP_ATTEST));
 	cfd = ktls_connect(AF_INET6, &ss, len);
 	ASSERT_GE(cfd, 0);
 	afd = accept(lfd, NULL, NULL);

@@ -918,9 +918,8 @@ TEST(listener_inheritance)
 	REQUIRE_MODULE(base);
 
 	for (f = 0; f < 2; f++) {
-		lfd = ktls_listen(families[f], 4, &ss, &len);
+		lfd = ktls_listen_ulp(families[f], 4, ULP_ATTEST, &ss, &len);
 		ASSERT_GE(lfd, 0);
-		ASSERT_EQ(0, ktls_set_ulp(lfd, ULP_ATTEST));
 		EXPECT_ULP(lfd, ULP_ATTEST);
 		EXPECT_REFCNT(base + 1);
 
@@ -974,9 +973,8 @@ TEST(unaccepted_children)
 
 	REQUIRE_MODULE(base);
 
-	lfd = ktls_listen(AF_INET, NR_CLIENTS, &ss, &len);
+	lfd = ktls_listen_ulp(AF_INET, NR_CLIENTS, ULP_ATTEST, &ss, &len);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, ULP_ATTEST));
 	for (i = 0; i < NR_CLIENTS; i++) {
 		c[i] = ktls_connect(AF_INET, &ss, len);
 		ASSERT_GE(c[i], 0);
@@ -1005,9 +1003,17 @@ TEST(tls_on_attest_listener)
 	EXPECT_EQ(-ENOTCONN, ktls_set_ulp(lfd, "tls"));
 	close(lfd);
 
+	/* a socket that listens already is not armed: its children are
+	 * cloned from it without a lock
+	 */
 	lfd = ktls_listen(AF_INET, 4, &ss, &len);
 	ASSERT_GE(lfd, 0);
-	ASSERT_EQ(0, ktls_set_ulp(lfd, ULP_ATTEST));
+	EXPECT_EQ(-EINVAL, ktls_set_ulp(lfd, ULP_ATTEST));
+	EXPECT_ULP(lfd, "");
+	close(lfd);
+
+	lfd = ktls_listen_ulp(AF_INET, 4, ULP_ATTEST, &ss, &len);
+	ASSERT_GE(lfd, 0);
 	EXPECT_EQ(-ENOTCONN, ktls_set_ulp(lfd, "tls"));
 	EXPECT_ULP(lfd, ULP_ATTEST);
 	EXPECT_REFCNT(base + 1);

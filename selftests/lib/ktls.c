@@ -110,6 +110,12 @@ socklen_t ktls_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
 int ktls_listen(int family, int backlog, struct sockaddr_storage *ss,
 		socklen_t *len)
 {
+	return ktls_listen_ulp(family, backlog, NULL, ss, len);
+}
+
+int ktls_listen_ulp(int family, int backlog, const char *ulp,
+		    struct sockaddr_storage *ss, socklen_t *len)
+{
 	int fd, err;
 
 	fd = socket(family, SOCK_STREAM, 0);
@@ -117,6 +123,7 @@ int ktls_listen(int family, int backlog, struct sockaddr_storage *ss,
 		return -errno;
 	*len = ktls_loopback(family, 0, ss);
 	if (bind(fd, (struct sockaddr *)ss, *len) ||
+	    (ulp && setsockopt(fd, SOL_TCP, TCP_ULP, ulp, strlen(ulp) + 1)) ||
 	    listen(fd, backlog) ||
 	    getsockname(fd, (struct sockaddr *)ss, len)) {
 		err = -errno;

@@ -59,6 +59,11 @@ socklen_t ktls_loopback(int family, uint16_t port,
 /* Listening socket on loopback, ephemeral port; its address in @ss. */
 int ktls_listen(int family, int backlog, struct sockaddr_storage *ss,
 		socklen_t *len);
+/* The same with TCP_ULP @ulp set before listen() (the module arms a
+ * listener only then).  Returns the fd or -errno.
+ */
+int ktls_listen_ulp(int family, int backlog, const char *ulp,
+		    struct sockaddr_storage *ss, socklen_t *len);
 /* Blocking connect of a new socket of @family to @ss. Returns the fd. */
 int ktls_connect(int family, const struct sockaddr_storage *ss, socklen_t len);
 /* Connected loopback pair: *cfd from connect(), *sfd from accept(). */

@@ -73,6 +73,10 @@ enum ktls_attest_verdict {
  *   application data before its first attestation message in the first round,
  *   or more attestation messages than the agent can be given; or an attestation
  *   record could not be sent.
+ * @KTLS_ATTEST_REASON_BYPASS: A call of the local application reached kTLS
+ *   around the gate: a key or upper layer protocol was installed, or tls's own
+ *   tables were used, by a thread racing the module's own installation. The
+ *   connection is aborted.
  */
 enum ktls_attest_reason {
 	KTLS_ATTEST_REASON_NONE,
@@ -80,6 +84,7 @@ enum ktls_attest_reason {
 	KTLS_ATTEST_REASON_OPERATOR,
 	KTLS_ATTEST_REASON_TIMEOUT,
 	KTLS_ATTEST_REASON_PROTOCOL,
+	KTLS_ATTEST_REASON_BYPASS,
 };
 
 /**
