@@ -895,6 +895,61 @@ TEST_F(one, keys_while_blocked)
 		katt_pair_close(&pr[i]);
 }
 
+/*
+ * Before its keys an armed socket is plain TCP to the application: a
+ * recvmsg() with a cmsg buffer (timestamps here) reads the bytes, and a
+ * shutdown() that TCP refuses leaves no mark on the gate.
+ */
+TEST_F(one, armed_is_tcp)
+{
+	struct katt_pair_opts o = one_opts;
+	char cbuf[CMSG_SPACE(sizeof(struct timeval)) * 2], rx[64];
+	struct iovec iov = { .iov_base = rx, .iov_len = sizeof(rx) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct sockaddr_storage ss;
+	int one = 1, lfd, g, p;
+	struct katt_pair pr;
+	socklen_t sl;
+	ssize_t ret;
+
+	READY();
+	o.no_keys = true;
+	katt_open_pair(_metadata, &self->pr, &o);
+	ASSERT_EQ(0, setsockopt(self->pr.g, SOL_SOCKET, SO_TIMESTAMP, &one,
+				sizeof(one)));
+	ASSERT_EQ(5, send(self->pr.p, "hello", 5, 0));
+	ASSERT_EQ(0, katt_wait_bytes_received(self->pr.g, 5, WAKE_MS));
+	katt_guard(GUARD_MS);
+	ret = recvmsg(self->pr.g, &msg, MSG_DONTWAIT);
+	katt_guard_off();
+	/* the peer has a TX key: its bytes are a record, read as TCP */
+	EXPECT_LT(5, ret) TH_LOG("recvmsg with a cmsg buffer: %s",
+				 katt_err(ret < 0 ? -errno : ret));
+	katt_expect_state(_metadata, self->pr.g, KTLS_ATTEST_STATE_ARMED, 0);
+
+	/* shutdown() of an unconnected armed socket fails ... */
+	g = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(g, 0);
+	ASSERT_EQ(0, ktls_set_ulp(g, KTLS_ATTEST_ULP_NAME));
+	EXPECT_EQ(-1, shutdown(g, SHUT_RD));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* ... and a held receive later still waits */
+	lfd = ktls_listen(AF_INET, 1, &ss, &sl);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(0, connect(g, (struct sockaddr *)&ss, sl));
+	p = accept(lfd, NULL, NULL);
+	ASSERT_GE(p, 0);
+	close(lfd);
+	ASSERT_EQ(0, katt_pair_adopt(&pr, g, p, &one_opts));
+	katt_expect_state(_metadata, g, KTLS_ATTEST_STATE_PENDING, 1);
+	EXPECT_EQ(-1, recv(g, rx, sizeof(rx), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	katt_pair_close(&pr);
+}
+
 /* A reset from the peer ends waits in the gate with ECONNRESET. */
 TEST_F(one, peer_reset_wakes)
 {

@@ -853,6 +853,34 @@ TEST_F(nl, arm_errors)
 	expect_refcnt(_metadata, self->base);
 }
 
+/*
+ * A kTLS socket whose receive decrypts in place (TLS_RX_EXPECT_NO_PAD)
+ * could hand an attestation record to the application: not armed.
+ */
+TEST_F(nl, arm_no_pad)
+{
+	struct katt_pair_opts plain = v4;
+	int one = 1, ret;
+
+	READY();
+	plain.no_arm = true;
+	katt_open_pair(_metadata, &self->pr[0], &plain);
+	ASSERT_EQ(0, setsockopt(self->pr[0].g, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+				&one, sizeof(one)));
+	ret = katt_nl_arm(self->nl, self->pr[0].g, NULL, NULL, NULL);
+	EXPECT_EQ(-EINVAL, ret);
+	EXPECT_STRNE("", katt_nl_extack(self->nl));
+	expect_refcnt(_metadata, self->base);
+	{
+		struct katt_nl_sock st;
+
+		EXPECT_EQ(-ENOENT, katt_nl_get(self->nl, self->pr[0].cookie, &st));
+	}
+	/* still plain kTLS */
+	ASSERT_EQ(10, ktls_send_all(self->pr[0].p, "0123456789", 10, 0));
+	katt_pair_close(&self->pr[0]);
+}
+
 TEST_F(nl, get_errors)
 {
 	struct katt_pair_opts plain = v4;
