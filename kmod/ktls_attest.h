@@ -200,6 +200,13 @@ struct katt_table {
  *	are missing, and on request of the wait-queue entry)
  * @tx_bytes, @rx_bytes: bytes moved through the gate (statistics)
  * @tx_held, @rx_held: calls that found the gate closed (statistics)
+ * @tx_seq0: the TLS record sequence number kTLS's transmit key started at
+ *	(under lock_sock(); valid once @tx_seq_valid)
+ * @tx_recs: records the module has sent (or is sending) since: while the
+ *	first round holds the socket, kTLS's sequence number may not be
+ *	ahead of @tx_seq0 + @tx_recs, or an application record went out
+ *	around the gate
+ * @tx_seq_valid: @tx_seq0 is set
  * @rcu: for the deferred free
  *
  * Works hold a socket reference while queued (katt_sock_queue()).
@@ -260,6 +267,10 @@ struct katt_sock {
 	atomic64_t rx_bytes;
 	atomic64_t tx_held;
 	atomic64_t rx_held;
+
+	u64 tx_seq0;
+	atomic64_t tx_recs;
+	bool tx_seq_valid;
 
 	struct rcu_head rcu;
 };
@@ -371,6 +382,9 @@ void katt_sk_keys(struct sock *sk, bool *tx, bool *rx);
 bool katt_sk_is_tls(const struct sock *sk);
 void katt_sock_watch(struct katt_sock *ks, unsigned long delay);
 void katt_sock_bypassed(struct katt_sock *ks, const char *what);
+bool katt_sock_check(struct katt_sock *ks);
+void katt_sock_tx_seq_locked(struct katt_sock *ks, bool in_use);
+bool katt_sock_tx_ahead_locked(struct katt_sock *ks);
 void katt_sock_reset_async(struct katt_sock *ks);
 int katt_sock_arm_keyed(struct sock *sk, u32 role, u32 timeout_ms,
 			u32 policy_flags, struct katt_sock **ksp,

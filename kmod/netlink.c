@@ -186,6 +186,13 @@ int ktls_attest_nl_sock_verdict_doit(struct sk_buff *skb,
 	ks = katt_net_get(kn, nla_get_u64(tb[KTLS_ATTEST_A_SOCK_COOKIE]));
 	if (!ks)
 		return katt_cookie_missing(info);
+	/* a socket passes only if nothing went around its gate meanwhile */
+	if (verdict == KTLS_ATTEST_VERDICT_PASS && katt_sock_check(ks)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "a call went around the gate: the socket failed closed");
+		katt_sock_put(ks);
+		return -EKEYREJECTED;
+	}
 	err = katt_gate_verdict(ks, round, verdict, reason, text, info->extack);
 	katt_sock_put(ks);
 	return err;

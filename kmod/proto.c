@@ -75,6 +75,12 @@ static const char *katt_key_check_locked(struct katt_sock *ks, int optname,
 		return "the socket left the module's tables under kTLS";
 	if (katt_sock_publish_locked(ks))
 		return "no memory to wrap kTLS's tables";
+	/* counts what goes out from now on: only the module's records may */
+	if (*tx) {
+		katt_sock_tx_seq_locked(ks, false);
+		if (katt_sock_tx_ahead_locked(ks))
+			return "application records went out around the gate";
+	}
 	return NULL;
 }
 
@@ -147,9 +153,13 @@ int katt_setsockopt(struct sock *sk, int level, int optname,
 	struct katt_table *t = katt_table_of(sk);
 	struct katt_sock *ks = katt_sk(sk);
 
-	/* the module is handing this socket to tls at this moment */
+	/*
+	 * The module is handing this socket to tls at this moment: another
+	 * upper layer protocol (tls included) finds the slot taken, as it will
+	 * be; everything else is to be tried again.
+	 */
 	if (unlikely(!t || !ks))
-		return -EBUSY;
+		return level == SOL_TCP && optname == TCP_ULP ? -EEXIST : -EBUSY;
 
 	if (level == SOL_KTLS_ATTEST)
 		return katt_sockopt_set(ks, optname, optval, optlen);
@@ -197,33 +207,47 @@ int katt_getsockopt(struct sock *sk, int level, int optname,
  * (or raced one of the module's installations: then it is looked at once
  * the installation is over).
  */
-static int katt_under_check(struct sock *sk, int level, int optname)
+static struct katt_sock *katt_under_check(struct sock *sk, int level,
+					  int optname, int *err)
 {
 	struct katt_sock *ks = katt_sk(sk);
 
+	*err = 0;
 	if (!ks || katt_table_of(sk))
-		return 0;
-	katt_sock_watch(ks, 0);
-	if (level == SOL_KTLS_ATTEST)
-		return -EBUSY;
+		return NULL;
+	if (READ_ONCE(ks->installing))
+		katt_sock_watch(ks, msecs_to_jiffies(10));
+	else
+		katt_sock_check(ks);
 	if (katt_tcp_bypass(level, optname) && !READ_ONCE(ks->open))
-		return -EPERM;
-	return 0;
+		*err = -EPERM;
+	return ks;
 }
 
 int katt_under_setsockopt(struct sock *sk, int level, int optname,
 			  sockptr_t optval, unsigned int optlen)
 {
-	int err = katt_under_check(sk, level, optname);
+	struct katt_sock *ks;
+	int err;
 
+	ks = katt_under_check(sk, level, optname, &err);
+	if (ks && level == SOL_KTLS_ATTEST) {
+		err = katt_gate_terminal_err(ks);
+		return err ? err : -EBUSY;
+	}
 	return err ? err : tcp_setsockopt(sk, level, optname, optval, optlen);
 }
 
+/* The status stays readable on a socket that was failed for a bypass. */
 int katt_under_getsockopt(struct sock *sk, int level, int optname,
 			  char __user *optval, int __user *optlen)
 {
-	int err = katt_under_check(sk, level, optname);
+	struct katt_sock *ks;
+	int err;
 
+	ks = katt_under_check(sk, level, optname, &err);
+	if (ks && level == SOL_KTLS_ATTEST)
+		return katt_sockopt_get(ks, optname, optval, optlen);
 	return err ? err : tcp_getsockopt(sk, level, optname, optval, optlen);
 }
 

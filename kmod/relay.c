@@ -409,7 +409,11 @@ static void katt_tx_work(struct work_struct *work)
 		f.frag_len = cpu_to_be16(frag);
 		f.msg_len = cpu_to_be32(m->len);
 
+		/* counted before it goes: see katt_sock_check_locked() */
+		atomic64_inc(&ks->tx_recs);
 		ret = katt_rec_write(ks, (u8 *)&f, m->data + m->off, frag);
+		if (ret != (int)(KATT_FRAME_LEN + frag))
+			atomic64_dec(&ks->tx_recs);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
 			/* the send buffer is full: tls took nothing */
 			katt_queue_locked(ks, &ks->tx_work,

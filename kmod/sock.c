@@ -362,6 +362,73 @@ void katt_sk_keys(struct sock *sk, bool *tx, bool *rx)
 	*rx = ctx->rx_conf != TLS_BASE;
 }
 
+/* kTLS's next transmit record sequence number. */
+static u64 katt_tls_tx_seq(struct tls_context *ctx)
+{
+	return be64_to_cpup((const __be64 *)ctx->tx.rec_seq);
+}
+
+/* The sequence number the application's TLS_TX started kTLS at. */
+static u64 katt_tls_tx_seq_start(struct tls_context *ctx)
+{
+	const unsigned char *seq;
+
+	switch (ctx->crypto_send.info.cipher_type) {
+	case TLS_CIPHER_AES_GCM_128:
+		seq = ctx->crypto_send.aes_gcm_128.rec_seq;
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		seq = ctx->crypto_send.aes_gcm_256.rec_seq;
+		break;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		seq = ctx->crypto_send.chacha20_poly1305.rec_seq;
+		break;
+	default:
+		return katt_tls_tx_seq(ctx);
+	}
+	return be64_to_cpup((const __be64 *)seq);
+}
+
+/**
+ * katt_sock_tx_seq_locked - the socket has its kTLS transmit key now
+ * @ks: socket state
+ * @in_use: the key was in use before the socket was armed (by fd)
+ *
+ * Under lock_sock().  Takes the record sequence number the key started at
+ * (from the application's crypto_info, not tls's counter: a thread may
+ * have sent through tls's own table before the module looked), so that
+ * katt_sock_check_locked() can count what went out while held.  A socket
+ * armed by fd over a key in use starts from tls's counter.
+ */
+void katt_sock_tx_seq_locked(struct katt_sock *ks, bool in_use)
+{
+	struct sock *sk = ks->sk;
+	struct tls_context *ctx;
+	bool tx, rx;
+
+	sock_owned_by_me(sk);
+	katt_sk_keys(sk, &tx, &rx);
+	if (ks->tx_seq_valid || !tx)
+		return;
+	ctx = tls_get_ctx(sk);
+	ks->tx_seq0 = in_use ? katt_tls_tx_seq(ctx) : katt_tls_tx_seq_start(ctx);
+	WRITE_ONCE(ks->tx_seq_valid, true);
+}
+
+/**
+ * katt_sock_tx_ahead_locked - records went out that the module did not send
+ * @ks: socket state, under lock_sock(), the socket held since @tx_seq0
+ */
+bool katt_sock_tx_ahead_locked(struct katt_sock *ks)
+{
+	struct sock *sk = ks->sk;
+
+	if (!READ_ONCE(ks->tx_seq_valid) || !katt_sk_is_tls(sk))
+		return false;
+	return katt_tls_tx_seq(tls_get_ctx(sk)) - ks->tx_seq0 >
+	       (u64)atomic64_read(&ks->tx_recs);
+}
+
 /*
  * Does the socket run as the module expects?  Under lock_sock(), no
  * installation of the module's under way.  Returns NULL, or what is wrong.
@@ -386,36 +453,70 @@ static const char *katt_sock_check_locked(struct katt_sock *ks)
 	katt_sk_keys(sk, &tx, &rx);
 	if (tx != READ_ONCE(ks->has_tx) || rx != READ_ONCE(ks->has_rx))
 		return "a kTLS key was installed around the gate";
+	/* held in the first round: only the module's own records go out */
+	if (READ_ONCE(ks->state) == KTLS_ATTEST_STATE_PENDING &&
+	    katt_sock_tx_ahead_locked(ks))
+		return "application records went out around the gate";
 	return NULL;
 }
 
 /*
- * The watchdog, and the look the wait-queue entry and timers ask for.
- * Holds a socket reference (katt_sock_queue()).
+ * Look at the socket now, unless it is closing, failed, or the module
+ * installs something on it.  Returns what is wrong, or NULL; *again (if
+ * given) whether the watchdog is to look again later: until both keys are
+ * in, a key can still go in around the module; while the first round
+ * holds, a send that loaded tls's own table before the module's went back
+ * on can still go out.
  */
-static void katt_check_work(struct work_struct *work)
+static const char *katt_sock_look(struct katt_sock *ks, bool *again)
 {
-	struct katt_sock *ks = container_of(to_delayed_work(work),
-					    struct katt_sock, check_work);
 	struct sock *sk = ks->sk;
 	const char *what = NULL;
-	bool again = false;
 
 	lock_sock(sk);
 	if (!READ_ONCE(ks->dead) && !READ_ONCE(ks->installing) &&
 	    !katt_gate_terminal_err(ks)) {
 		what = katt_sock_check_locked(ks);
-		/* until both keys are in, a key can still go in around us */
-		again = !what && katt_sk_is_tls(sk) &&
-			!(READ_ONCE(ks->has_tx) && READ_ONCE(ks->has_rx));
+		if (again)
+			*again = !what && katt_sk_is_tls(sk) &&
+				 (!(READ_ONCE(ks->has_tx) && READ_ONCE(ks->has_rx)) ||
+				  READ_ONCE(ks->state) == KTLS_ATTEST_STATE_PENDING);
 	}
 	release_sock(sk);
+	return what;
+}
 
+/**
+ * katt_sock_check - look at the socket's tables now
+ * @ks: socket state; the caller holds the socket, process context, no lock
+ *
+ * Fails the socket closed if it does not run as the module expects.
+ *
+ * Return: true if it did not (the socket is failed now).
+ */
+bool katt_sock_check(struct katt_sock *ks)
+{
+	const char *what = katt_sock_look(ks, NULL);
+
+	if (what)
+		katt_sock_bypassed(ks, what);
+	return what != NULL;
+}
+
+/* The watchdog, and the look others ask for.  Holds a socket reference. */
+static void katt_check_work(struct work_struct *work)
+{
+	struct katt_sock *ks = container_of(to_delayed_work(work),
+					    struct katt_sock, check_work);
+	bool again = false;
+	const char *what;
+
+	what = katt_sock_look(ks, &again);
 	if (what)
 		katt_sock_bypassed(ks, what);
 	else if (again)
 		katt_sock_watch(ks, msecs_to_jiffies(KATT_WATCH_PERIOD_MS));
-	sock_put(sk);
+	sock_put(ks->sk);
 }
 
 /**
@@ -558,6 +659,8 @@ int katt_sock_arm_keyed(struct sock *sk, u32 role, u32 timeout_ms,
 		return err;
 	}
 	ulp->update(sk, katt_under_proto(sk), ctx->sk_write_space);
+	/* records before arming were the application's to send */
+	katt_sock_tx_seq_locked(ks, true);
 	/* the socket's module reference; no ULP slot of ours to hold it */
 	__module_get(THIS_MODULE);
 	ks->module_ref = true;

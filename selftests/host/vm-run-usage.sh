@@ -24,15 +24,20 @@ usage_case()
 }
 
 ktap_header
-ktap_plan 6
+ktap_plan 9
 
 usage_case "unknown option" "unknown option --bogus" --bogus -- true
 usage_case "missing command" "missing COMMAND"
 usage_case "bad timeout" "bad timeout" -t abc -- true
 usage_case "bad -e" "VAR=VALUE" -e novalue -- true
 usage_case "option without its argument" "" -m
+usage_case "--cmdline without its argument" "needs an argument" --cmdline
+usage_case "empty --cmdline" "takes kernel parameters" --cmdline= -- true
 
 tools/vm/run --help 2>/dev/null | grep -q '^usage: tools/vm/run'
 ktap_result $? "--help prints the usage"
+
+tools/vm/run --help 2>/dev/null | grep -q -- '--cmdline ARGS'
+ktap_result $? "--help documents --cmdline"
 
 ktap_exit

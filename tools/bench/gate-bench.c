@@ -101,6 +101,7 @@ enum row {
 	R_TTFB_DATA,
 	R_MEM_SLAB,
 	R_MEM_OBJS,
+	R_MEM_1K,
 	R_MEM_4K,
 	R_NR
 };
@@ -126,6 +127,7 @@ static const struct row_info rows[R_NR] = {
 	[R_TTFB_DATA] = ROW("ttfb.first_byte", "us", T_TTFB, false, false),
 	[R_MEM_SLAB] = ROW("mem.slab", "B/sock", T_MEM, false, false),
 	[R_MEM_OBJS] = ROW("mem.slab_objs", "B/sock", T_MEM, false, false),
+	[R_MEM_1K] = ROW("mem.kmalloc-1k", "obj/sock", T_MEM, false, false),
 	[R_MEM_4K] = ROW("mem.kmalloc-4k", "obj/sock", T_MEM, false, false),
 };
 
@@ -875,6 +877,9 @@ static void mem_trial(enum mode m, unsigned int rep)
 		(snap_after.slab_kb - snap_before.slab_kb) * 1024.0 / per;
 	results[R_MEM_OBJS][m][rep] =
 		(slab_bytes(&snap_after) - slab_bytes(&snap_before)) / per;
+	results[R_MEM_1K][m][rep] = (slab_active(&snap_after, "kmalloc-1k") -
+				     slab_active(&snap_before, "kmalloc-1k")) /
+				    per;
 	results[R_MEM_4K][m][rep] = (slab_active(&snap_after, "kmalloc-4k") -
 				     slab_active(&snap_before, "kmalloc-4k")) /
 				    per;
