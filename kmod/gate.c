@@ -19,8 +19,8 @@
  * Every change wakes the socket's wait queue (blocked callers and pollers)
  * and is reported through struct katt_gate_events (main.c wires it to the
  * monitor group, the registered agent and the relay): the state machine
- * does not know who listens.  Calls nothing of the module but sock.c's
- * work queueing; its deadline holds a socket reference while pending.
+ * does not know who listens.  Calls no other file of the module; its
+ * deadline holds a socket reference while pending.
  */
 
 #include <linux/poll.h>

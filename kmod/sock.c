@@ -500,7 +500,7 @@ bool katt_sock_check(struct katt_sock *ks)
 
 	if (what)
 		katt_sock_bypassed(ks, what);
-	return what != NULL;
+	return !!what;
 }
 
 /* The watchdog, and the look others ask for.  Holds a socket reference. */

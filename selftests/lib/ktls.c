@@ -483,20 +483,30 @@ long ktls_settled_refcnt(const char *mod, unsigned int quiet_ms,
 	return last;
 }
 
-bool ktls_ulp_available(const char *name)
+ssize_t ktls_read_file(const char *path, char *buf, size_t size)
 {
-	char buf[256], *tok, *save;
 	ssize_t n;
 	int fd;
 
-	fd = open("/proc/sys/net/ipv4/tcp_available_ulp", O_RDONLY);
+	fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
 	close(fd);
-	if (n <= 0)
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+bool ktls_ulp_available(const char *name)
+{
+	char buf[256], *tok, *save;
+
+	if (ktls_read_file("/proc/sys/net/ipv4/tcp_available_ulp", buf,
+			   sizeof(buf)) <= 0)
 		return false;
-	buf[n] = '\0';
 	for (tok = strtok_r(buf, " \n", &save); tok;
 	     tok = strtok_r(NULL, " \n", &save))
 		if (!strcmp(tok, name))

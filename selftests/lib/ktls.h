@@ -56,6 +56,11 @@ uint64_t ktls_crypto_rec_seq(const struct ktls_crypto *c);
 socklen_t ktls_loopback(int family, uint16_t port,
 			struct sockaddr_storage *ss);
 
+/* Reads up to @size - 1 bytes of @path into @buf, NUL-terminated: the
+ * length, or -errno.
+ */
+ssize_t ktls_read_file(const char *path, char *buf, size_t size);
+
 /* Listening socket on loopback, ephemeral port; its address in @ss. */
 int ktls_listen(int family, int backlog, struct sockaddr_storage *ss,
 		socklen_t *len);
