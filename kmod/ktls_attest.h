@@ -538,4 +538,20 @@ static inline struct katt_table *katt_table_of(const struct sock *sk)
 	return container_of(prot, struct katt_table, proto);
 }
 
+/**
+ * katt_sk_on_table - the state of a socket running on a top table
+ * @sk: the socket, held as for katt_sk()
+ *
+ * The data paths' lookup.  A socket on one of the module's top tables was
+ * put there by the module after its state went in sk_user_data, which is
+ * never taken away: the owner checks of katt_sk() hold by construction
+ * (a child being cloned runs on its listener's table without a state, but
+ * no call can reach it before the clone callback).
+ */
+static inline struct katt_sock *katt_sk_on_table(const struct sock *sk)
+{
+	return (struct katt_sock *)((uintptr_t)READ_ONCE(sk->sk_user_data) &
+				    SK_USER_DATA_PTRMASK);
+}
+
 #endif /* _KTLS_ATTEST_H */

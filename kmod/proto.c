@@ -325,18 +325,16 @@ static noinline int katt_sendmsg_slow(struct katt_sock *ks, struct sock *sk,
 
 int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
-	struct katt_sock *ks = katt_sk(sk);
-	struct katt_table *t;
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks;
 	int ret;
 
-	if (unlikely(!ks))
+	if (unlikely(!t))
 		return -EBUSY;
+	ks = katt_sk_on_table(sk);
 	/* cmsgs are checked for the attestation record type */
 	if (unlikely(!READ_ONCE(ks->tx_open) || msg->msg_controllen))
 		return katt_sendmsg_slow(ks, sk, msg, size);
-	t = katt_table_of(sk);
-	if (unlikely(!t))
-		return -EBUSY;
 	ret = t->inner->sendmsg(sk, msg, size);
 	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
@@ -361,17 +359,15 @@ static noinline int katt_sendpage_slow(struct katt_sock *ks, struct sock *sk,
 int katt_sendpage(struct sock *sk, struct page *page, int offset,
 		  size_t size, int flags)
 {
-	struct katt_sock *ks = katt_sk(sk);
-	struct katt_table *t;
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks;
 	int ret;
 
-	if (unlikely(!ks))
-		return -EBUSY;
-	if (unlikely(!READ_ONCE(ks->tx_open)))
-		return katt_sendpage_slow(ks, sk, page, offset, size, flags);
-	t = katt_table_of(sk);
 	if (unlikely(!t))
 		return -EBUSY;
+	ks = katt_sk_on_table(sk);
+	if (unlikely(!READ_ONCE(ks->tx_open)))
+		return katt_sendpage_slow(ks, sk, page, offset, size, flags);
 	ret = t->inner->sendpage(sk, page, offset, size, flags);
 	atomic64_add(max(ret, 0), &ks->tx_bytes);
 	return ret;
@@ -427,17 +423,15 @@ static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		 int flags, int *addr_len)
 {
-	struct katt_sock *ks = katt_sk(sk);
-	struct katt_table *t;
+	struct katt_table *t = katt_table_of(sk);
+	struct katt_sock *ks;
 	int ret;
 
-	if (unlikely(!ks))
-		return -EBUSY;
-	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen))
-		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
-	t = katt_table_of(sk);
 	if (unlikely(!t))
 		return -EBUSY;
+	ks = katt_sk_on_table(sk);
+	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen))
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
 	ret = t->inner->recvmsg(sk, msg, len, flags, addr_len);
 	/*
 	 * A non-data record at the head: maybe an attestation record.  The
