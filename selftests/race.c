@@ -1464,4 +1464,133 @@ TEST_F_TIMEOUT(race, f7_fresh_sockets_after_deadline_races, 120)
 	TH_LOG("%lu batches of %d sockets", batches, F7_BATCH);
 }
 
+/* --- F8 ---------------------------------------------------------------------- */
+
+struct f8 {
+	int fd;
+	uint64_t cookie;
+	struct katt_nl *nl;	/* the operator thread's own */
+	atomic_bool stop;
+	unsigned long nl_calls, nl_odd, opt_calls, opt_odd;
+	int nl_odd_ret, opt_odd_ret;
+};
+
+/* What netlink may answer about a socket that is closing or gone. */
+static bool f8_nl_ok(int ret)
+{
+	return !ret || ret == -ENOENT || ret == -EINVAL || ret == -ESTALE ||
+	       ret == -EALREADY || ret == -EKEYREVOKED ||
+	       ret == -EKEYREJECTED;
+}
+
+/* An operator acting on the socket by cookie, as fast as it can. */
+static void *f8_operator(void *arg)
+{
+	struct f8 *r = arg;
+	struct katt_nl_sock st;
+	struct katt_nl_sock *v;
+	size_t n;
+	int i = 0, ret;
+
+	do {
+		switch (i++ % 5) {
+		case 0:
+			ret = katt_nl_get(r->nl, r->cookie, &st);
+			break;
+		case 1:
+			v = NULL;
+			ret = katt_nl_dump(r->nl, &v, &n);
+			free(v);
+			break;
+		case 2:
+			ret = katt_nl_verdict(r->nl, r->cookie, 1, PASS, "f8");
+			break;
+		case 3:
+			ret = katt_nl_reattest(r->nl, r->cookie);
+			break;
+		default:
+			ret = katt_nl_verdict(r->nl, r->cookie, 0,
+					      KTLS_ATTEST_VERDICT_REVOKE, "f8");
+			break;
+		}
+		r->nl_calls++;
+		if (!f8_nl_ok(ret)) {
+			r->nl_odd++;
+			r->nl_odd_ret = ret;
+		}
+	} while (!atomic_load(&r->stop));
+	return NULL;
+}
+
+/* The application reading its status until the file is gone. */
+static void *f8_status(void *arg)
+{
+	struct f8 *r = arg;
+	struct ktls_attest_status st;
+	int ret;
+
+	do {
+		ret = katt_status(r->fd, &st);
+		r->opt_calls++;
+		if (ret && ret != -EBADF) {
+			r->opt_odd++;
+			r->opt_odd_ret = ret;
+		}
+	} while (!atomic_load(&r->stop));
+	return NULL;
+}
+
+/*
+ * Netlink lookups and the application's own calls while the socket is
+ * closed under them: sock-get, the dump, verdicts and re-attestation by
+ * cookie from an operator, KTLS_ATTEST_STATUS from the application, and
+ * close() (SO_LINGER 0: the socket is freed at once) from the main
+ * thread at a point that moves each round.  Nothing may crash or use the
+ * freed socket (slub_debug), and the answers are the documented ones.
+ */
+TEST_F_TIMEOUT(race, f8_netlink_during_close, 120)
+{
+	void *(*const fns[])(void *) = { f8_operator, f8_status };
+	long long end = katt_now_ms() + race_ms();
+	struct katt_pair_opts o = v4;
+	struct katt_nl *op = NULL;
+	unsigned long iters = 0;
+	unsigned int bad = 0;
+
+	READY();
+	ASSERT_EQ(0, katt_nl_open(&op));
+	o.no_keys = false;
+	while (race_more(end, iters) && !bad) {
+		struct f8 r = { 0 };
+		struct crew c;
+
+		katt_open_pair(_metadata, &self->pr[0], &o);
+		r.fd = self->pr[0].g;
+		r.cookie = self->pr[0].cookie;
+		r.nl = op;
+		CREW_START(&c, fns, &r);
+		crew_go(&c);
+		/* spread over the first milliseconds, not a synchronisation */
+		ktls_msleep(iters % 4);
+		close_now(&self->pr[0].g);
+		ktls_msleep(1);
+		atomic_store(&r.stop, true);
+		CREW_JOIN(&c);
+		close_now(&self->pr[0].p);
+
+		if (r.nl_odd)
+			LOOP_FAIL(bad, "socket %lu: netlink answered %s (%lu of %lu calls)",
+				  iters, katt_err(r.nl_odd_ret), r.nl_odd,
+				  r.nl_calls);
+		if (r.opt_odd)
+			LOOP_FAIL(bad, "socket %lu: KTLS_ATTEST_STATUS gave %s (%lu of %lu calls)",
+				  iters, katt_err(r.opt_odd_ret), r.opt_odd,
+				  r.opt_calls);
+		iters++;
+	}
+	katt_nl_close(op);
+	TH_LOG("%lu sockets", iters);
+	EXPECT_EQ(0, bad);
+}
+
 TEST_HARNESS_MAIN
