@@ -302,6 +302,21 @@ static bool katt_agent_has_room_for(struct sock *agent, unsigned int truesize)
 			READ_ONCE(agent->sk_rcvbuf);
 }
 
+/*
+ * The registered agent's socket is still the agent: events go out by port
+ * id, and a closing netlink socket frees its port id (netlink_remove())
+ * before the NETLINK_URELEASE notifier ends the registration, so another
+ * process could bind the port meanwhile.  sock_orphan() marks the socket
+ * dead right after netlink_remove(), in the same netlink_release(): only
+ * a send that comes between those two calls, to a port rebound in that
+ * instant, can still reach another socket.  Under kn->agent_lock.
+ */
+static bool katt_agent_alive_locked(struct katt_net *kn)
+{
+	lockdep_assert_held(&kn->agent_lock);
+	return kn->agent_sk && !sock_flag(kn->agent_sk, SOCK_DEAD);
+}
+
 /* Tell the agent of @ks's current round.  Under kn->agent_lock. */
 static int katt_announce_locked(struct katt_net *kn, struct katt_sock *ks)
 {
@@ -310,7 +325,7 @@ static int katt_announce_locked(struct katt_net *kn, struct katt_sock *ks)
 	int err;
 
 	lockdep_assert_held(&kn->agent_lock);
-	if (!kn->agent_sk)
+	if (!katt_agent_alive_locked(kn))
 		return -ENOTCONN;
 	/* told once both keys and the binding are in (katt_round_ready()) */
 	if (!katt_round_ready(ks))
@@ -418,7 +433,7 @@ int katt_agent_deliver(struct katt_sock *ks, struct katt_msg *m)
 		return -EAGAIN;
 
 	spin_lock_bh(&kn->agent_lock);
-	if (!kn->agent_sk) {
+	if (!katt_agent_alive_locked(kn)) {
 		err = -ENOTCONN;
 	} else if (ks->told_round < m->round) {
 		/* the round-start goes first; its announcement is under way */
@@ -487,15 +502,21 @@ static struct sock *katt_agent_clear_locked(struct katt_net *kn)
  * @portid: its port id
  * @extack: for the error message
  *
+ * A registration whose socket is closing (its notifier not run yet) is
+ * taken over.
+ *
  * Return: 0, or -EBUSY if the namespace has an agent.
  */
 int katt_agent_register(struct katt_net *kn, struct sock *nlsk, u32 portid,
 			struct netlink_ext_ack *extack)
 {
+	struct sock *old = NULL;
 	struct katt_sock *ks;
 
 	spin_lock_bh(&kn->lock);
 	spin_lock(&kn->agent_lock);
+	if (kn->agent_sk && !katt_agent_alive_locked(kn))
+		old = katt_agent_clear_locked(kn);
 	if (kn->agent_sk) {
 		spin_unlock(&kn->agent_lock);
 		spin_unlock_bh(&kn->lock);
@@ -512,6 +533,8 @@ int katt_agent_register(struct katt_net *kn, struct sock *nlsk, u32 portid,
 	spin_unlock(&kn->agent_lock);
 	spin_unlock_bh(&kn->lock);
 
+	if (old)
+		sock_put(old);
 	mod_delayed_work(katt_wq, &kn->announce_work, 0);
 	return 0;
 }
@@ -519,18 +542,18 @@ int katt_agent_register(struct katt_net *kn, struct sock *nlsk, u32 portid,
 /**
  * katt_agent_unregister - the agent leaves
  * @kn: the namespace
- * @portid: the caller's port id
+ * @nlsk: the caller's netlink socket
  * @extack: for the error message
  *
  * Return: 0, or -ENOENT if the caller is not the registered agent.
  */
-int katt_agent_unregister(struct katt_net *kn, u32 portid,
+int katt_agent_unregister(struct katt_net *kn, struct sock *nlsk,
 			  struct netlink_ext_ack *extack)
 {
 	struct sock *old = NULL;
 
 	spin_lock_bh(&kn->agent_lock);
-	if (kn->agent_sk && kn->agent_portid == portid)
+	if (nlsk && kn->agent_sk == nlsk)
 		old = katt_agent_clear_locked(kn);
 	spin_unlock_bh(&kn->agent_lock);
 
@@ -542,12 +565,21 @@ int katt_agent_unregister(struct katt_net *kn, u32 portid,
 	return 0;
 }
 
-/* The caller is the registered agent. */
-bool katt_agent_is(struct katt_net *kn, u32 portid)
+/*
+ * The caller is the registered agent: its request came from the agent's
+ * own netlink socket (NETLINK_CB(skb).sk), not merely from its port id,
+ * which another process can bind once the agent's socket is closing.
+ * The registration holds a reference: the socket's memory cannot be a
+ * new socket meanwhile.
+ */
+bool katt_agent_is(struct katt_net *kn, struct sock *nlsk)
 {
-	u32 agent = READ_ONCE(kn->agent_portid);
+	bool ret;
 
-	return agent && agent == portid;
+	spin_lock_bh(&kn->agent_lock);
+	ret = nlsk && kn->agent_sk == nlsk && katt_agent_alive_locked(kn);
+	spin_unlock_bh(&kn->agent_lock);
+	return ret;
 }
 
 /* The agent's netlink socket went away: it is no longer registered. */

@@ -515,15 +515,29 @@ int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack)
  * @ks: socket state
  * @how: SHUT_RD, SHUT_WR or SHUT_RDWR
  *
- * Ends waits in the gate (inet_shutdown() wakes them): a held receive
- * returns 0, a held send fails with EPIPE.
+ * Ends waits in the gate (inet_shutdown() wakes them, so the mark goes
+ * first: a poller woken then must see it): a held receive returns 0, a
+ * held send fails with EPIPE.
+ *
+ * Return: the marks before, for katt_gate_shutdown_undo().
  */
-void katt_gate_shutdown(struct katt_sock *ks, int how)
+u8 katt_gate_shutdown(struct katt_sock *ks, int how)
 {
-	if (how < SHUT_RD || how > SHUT_RDWR)
-		return;
+	u8 old;
+
 	spin_lock_bh(&ks->lock);
-	ks->local_shutdown |= how + 1;
+	old = ks->local_shutdown;
+	if (how >= SHUT_RD && how <= SHUT_RDWR)
+		ks->local_shutdown |= how + 1;
+	spin_unlock_bh(&ks->lock);
+	return old;
+}
+
+/* inet_shutdown() refused (not connected): the marks are as they were. */
+void katt_gate_shutdown_undo(struct katt_sock *ks, u8 old)
+{
+	spin_lock_bh(&ks->lock);
+	ks->local_shutdown = old;
 	spin_unlock_bh(&ks->lock);
 }
 

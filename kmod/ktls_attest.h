@@ -408,7 +408,8 @@ int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
 int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack);
 int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo);
 int katt_gate_wait_recv(struct katt_sock *ks, long *timeo);
-void katt_gate_shutdown(struct katt_sock *ks, int how);
+u8 katt_gate_shutdown(struct katt_sock *ks, int how);
+void katt_gate_shutdown_undo(struct katt_sock *ks, u8 old);
 void katt_gate_teardown(struct katt_sock *ks);
 void katt_gate_fill_status(struct katt_sock *ks,
 			   struct ktls_attest_status *st);
@@ -447,9 +448,9 @@ void katt_notify_round(struct katt_sock *ks);
 int katt_agent_deliver(struct katt_sock *ks, struct katt_msg *m);
 int katt_agent_register(struct katt_net *kn, struct sock *nlsk, u32 portid,
 			struct netlink_ext_ack *extack);
-int katt_agent_unregister(struct katt_net *kn, u32 portid,
+int katt_agent_unregister(struct katt_net *kn, struct sock *nlsk,
 			  struct netlink_ext_ack *extack);
-bool katt_agent_is(struct katt_net *kn, u32 portid);
+bool katt_agent_is(struct katt_net *kn, struct sock *nlsk);
 int katt_fill_sock(struct sk_buff *skb, struct katt_sock *ks);
 
 /* netlink.c */

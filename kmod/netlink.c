@@ -41,7 +41,7 @@ int ktls_attest_nl_agent_unregister_doit(struct sk_buff *skb,
 					 struct genl_info *info)
 {
 	return katt_agent_unregister(katt_net(genl_info_net(info)),
-				     info->snd_portid, info->extack);
+				     NETLINK_CB(skb).sk, info->extack);
 }
 
 /* Arm a socket that already has kTLS, by the caller's file descriptor. */
@@ -136,7 +136,7 @@ out_put_sock:
 static int katt_verdict_reason(struct sk_buff *skb, struct genl_info *info,
 			       struct katt_net *kn, u8 *reason)
 {
-	if (katt_agent_is(kn, info->snd_portid)) {
+	if (katt_agent_is(kn, NETLINK_CB(skb).sk)) {
 		*reason = KTLS_ATTEST_REASON_VERDICT;
 		return 0;
 	}
@@ -258,7 +258,7 @@ int ktls_attest_nl_msg_send_doit(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, KTLS_ATTEST_A_SOCK_MSG_DATA))
 		return -EINVAL;
 	/* only the agent the peer's messages go to speaks for this host */
-	if (!katt_agent_is(kn, info->snd_portid)) {
+	if (!katt_agent_is(kn, NETLINK_CB(skb).sk)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "only the registered agent may send attestation messages");
 		return -EPERM;

@@ -559,14 +559,14 @@ __poll_t katt_poll(struct file *file, struct socket *sock,
 int katt_shutdown(struct socket *sock, int how)
 {
 	struct katt_sock *ks = katt_sk(sock->sk);
+	u8 old = 0;
 	int err;
 
+	if (ks)
+		old = katt_gate_shutdown(ks, how);
 	err = inet_shutdown(sock, how);
-	if (!err && ks) {
-		katt_gate_shutdown(ks, how);
-		/* inet_shutdown() woke them before the gate knew */
-		katt_gate_wake(ks);
-	}
+	if (err && ks)
+		katt_gate_shutdown_undo(ks, old);
 	return err;
 }
 

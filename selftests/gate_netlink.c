@@ -254,6 +254,135 @@ TEST_F(nl, unprivileged)
 	munmap(r, sizeof(*r));
 }
 
+/* What a process that took a dying agent's port id got, shared. */
+struct impostor_result {
+	volatile uint32_t port;		/* the agent's port id */
+	volatile int agent_ready, go, bound;
+	int dropped, pass, send, events, ev_cmd;
+};
+
+#define IMPOSTOR_ROUNDS	12
+#define IMPOSTOR_MS	4000
+#define IMPOSTOR_BIND_MS 2000
+#define IMPOSTOR_PAIRS	(NR_PAIRS - 1)	/* pairs whose rounds it could hear */
+
+static void agent_child(struct impostor_result *r)
+{
+	struct katt_nl *nl;
+
+	if (katt_nl_open(&nl) || katt_nl_agent_register(nl))
+		_exit(1);
+	r->port = katt_nl_portid(nl);
+	r->agent_ready = 1;
+	while (!r->go)
+		;
+	/* the process's end closes its netlink socket */
+	_exit(0);
+}
+
+static void impostor_child(struct impostor_result *r, const struct katt_nl *like,
+			   uint64_t cookie)
+{
+	long long until;
+	struct katt_nl_event ev;
+	struct katt_nl *nl = NULL;
+
+	r->dropped = setgroups(0, NULL) || setgid(65534) || setuid(65534) ?
+		     -errno : 0;
+	if (r->dropped)
+		_exit(1);
+	while (!r->go)
+		;
+	until = katt_now_ms() + IMPOSTOR_BIND_MS;
+	while (katt_nl_open_as(&nl, r->port, like))
+		if (katt_now_ms() > until)
+			_exit(0);
+	r->bound = 1;
+	/* at once: the agent's registration may still stand */
+	r->pass = katt_nl_verdict(nl, cookie, 1, PASS, "impostor");
+	r->send = katt_nl_msg_send(nl, cookie, "x", 1);
+	while (!katt_nl_wait_event(nl, &ev, QUIET_MS)) {
+		r->events++;
+		r->ev_cmd = ev.cmd;
+		katt_nl_event_release(&ev);
+	}
+	katt_nl_close(nl);
+	_exit(0);
+}
+
+/*
+ * The agent's netlink socket closes; an unprivileged process binds its
+ * port id as soon as it is free (before the registration ends) and speaks
+ * as the agent, and listens for what the kernel sends the agent (rounds
+ * whose binding comes in at that moment).  It is never taken for the
+ * agent (EPERM) and never gets an event.
+ */
+TEST_F(nl, agent_port_impostor)
+{
+	struct katt_pair_opts nobind = v4;
+	long long end = katt_now_ms() + IMPOSTOR_MS;
+	struct impostor_result *r;
+	int i, k, bound = 0, status;
+	pid_t agent, imp;
+
+	READY();
+	nobind.binding = false;
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	for (i = 0; i < IMPOSTOR_ROUNDS && katt_now_ms() < end; i++) {
+		memset(r, 0, sizeof(*r));
+		katt_open_pair(_metadata, &self->pr[0], &v4);
+		for (k = 1; k <= IMPOSTOR_PAIRS; k++)
+			katt_open_pair(_metadata, &self->pr[k], &nobind);
+
+		agent = fork();
+		ASSERT_GE(agent, 0);
+		if (!agent) {
+			alarm(10);
+			agent_child(r);
+		}
+		while (!r->agent_ready && waitpid(agent, &status, WNOHANG) == 0)
+			;
+		ASSERT_TRUE(r->agent_ready);
+		imp = fork();
+		ASSERT_GE(imp, 0);
+		if (!imp) {
+			alarm(10);
+			impostor_child(r, self->nl, self->pr[0].cookie);
+		}
+		r->go = 1;
+		/* rounds that become ready now are announced to the agent */
+		for (k = 1; k <= IMPOSTOR_PAIRS; k++)
+			katt_set_binding(self->pr[k].g, k,
+					 KTLS_ATTEST_BINDING_LOCAL_KEY);
+		ASSERT_EQ(agent, waitpid(agent, &status, 0));
+		ASSERT_EQ(imp, waitpid(imp, &status, 0));
+		ASSERT_EQ(0, r->dropped);
+		if (r->bound) {
+			bound++;
+			EXPECT_EQ(-EPERM, r->pass)
+				TH_LOG("round %d: the impostor's pass: %s", i,
+				       strerror(-r->pass));
+			EXPECT_EQ(-EPERM, r->send)
+				TH_LOG("round %d: the impostor's msg-send: %s",
+				       i, strerror(-r->send));
+			EXPECT_EQ(0, r->events)
+				TH_LOG("round %d: the impostor got %d event(s), cmd %d",
+				       i, r->events, r->ev_cmd);
+		}
+		katt_expect_state(_metadata, self->pr[0].g,
+				  KTLS_ATTEST_STATE_PENDING, 1);
+		for (k = 0; k <= IMPOSTOR_PAIRS; k++)
+			katt_pair_close(&self->pr[k]);
+		if (!_metadata->passed)
+			break;
+	}
+	TH_LOG("%d rounds, the port taken in %d", i, bound);
+	EXPECT_LT(0, bound);
+	munmap(r, sizeof(*r));
+}
+
 static void expect_round_start(struct __test_metadata *_metadata,
 			       struct katt_nl *agent, struct katt_pair *pp,
 			       uint32_t round, uint32_t state, uint32_t role,

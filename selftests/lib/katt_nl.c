@@ -101,6 +101,12 @@ static int set_sndbuf(int fd, int bytes)
 
 int katt_nl_open(struct katt_nl **nlp)
 {
+	return katt_nl_open_as(nlp, 0, NULL);
+}
+
+int katt_nl_open_as(struct katt_nl **nlp, uint32_t port,
+		    const struct katt_nl *like)
+{
 	struct katt_nl *nl;
 	int one = 1, ret;
 
@@ -114,6 +120,8 @@ int katt_nl_open(struct katt_nl **nlp)
 		ret = -ENOMEM;
 		goto err;
 	}
+	if (port)
+		nl_socket_set_local_port(nl->sk, port);
 	ret = genl_connect(nl->sk);
 	if (ret < 0) {
 		ret = nle_errno(ret);
@@ -122,6 +130,11 @@ int katt_nl_open(struct katt_nl **nlp)
 	nl->fd = nl_socket_get_fd(nl->sk);
 	nl->portid = nl_socket_get_local_port(nl->sk);
 
+	if (like) {
+		nl->family = like->family;
+		nl->mcgrp = like->mcgrp;
+		goto out_opts;
+	}
 	nl->family = genl_ctrl_resolve(nl->sk, KTLS_ATTEST_FAMILY_NAME);
 	if (nl->family < 0) {
 		ret = nle_errno(nl->family);
@@ -133,6 +146,7 @@ int katt_nl_open(struct katt_nl **nlp)
 		ret = nle_errno(nl->mcgrp);
 		goto err;
 	}
+out_opts:
 	/* error messages, and no copy of the request in each ack */
 	if (setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one,
 		       sizeof(one)) ||

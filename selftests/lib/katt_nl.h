@@ -89,6 +89,13 @@ struct katt_nl_arm {
 
 /* Resolves the family and its monitor group; -ENOENT without the module. */
 int katt_nl_open(struct katt_nl **nlp);
+/*
+ * The same, bound to port id @port (0: any) and, if @like is given, with
+ * its family and group ids instead of asking the kernel: the first
+ * request can go at once.  -EADDRINUSE while another socket has @port.
+ */
+int katt_nl_open_as(struct katt_nl **nlp, uint32_t port,
+		    const struct katt_nl *like);
 void katt_nl_close(struct katt_nl *nl);
 int katt_nl_fd(const struct katt_nl *nl);
 uint32_t katt_nl_portid(const struct katt_nl *nl);
