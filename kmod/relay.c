@@ -241,8 +241,11 @@ void katt_relay_free(struct katt_sock *ks)
 
 /*
  * Read or peek up to @len bytes of records of one type from kTLS, into
- * @iov.  Returns the bytes read, 0 at end of stream, or an error; *type is
- * the records' type, *eor whether the last one was read to its end.
+ * @iov.  Returns the bytes read, or an error; *type is the records' type,
+ * *eor whether the last one was read to its end.  0 is a record of no
+ * bytes (TLS 1.3 allows them, of every type), *type set; or the end of
+ * the stream, *type left as it was (callers start it at 0, which no
+ * record type is).
  */
 static int katt_rec_read(struct katt_sock *ks, struct kvec *iov, size_t nr,
 			 size_t len, int flags, u8 *type, bool *eor)
@@ -267,8 +270,8 @@ static int katt_rec_read(struct katt_sock *ks, struct kvec *iov, size_t nr,
 
 	ret = t->inner->recvmsg(sk, &msg, len, flags | MSG_NOSIGNAL,
 				&addr_len);
-	if (ret <= 0)
-		return ret;
+	if (ret < 0 || (!ret && msg.msg_control == cbuf))
+		return ret;	/* an error, or the end: no record, no type */
 	if (msg.msg_control == cbuf || cmsg->cmsg_level != SOL_TLS ||
 	    cmsg->cmsg_type != TLS_GET_RECORD_TYPE)
 		return -EPROTO;	/* not kTLS underneath */
@@ -599,7 +602,8 @@ static int katt_rx_keep(struct katt_sock *ks)
 	iov.iov_len = KATT_REC_MAX;
 	ret = katt_rec_read(ks, &iov, 1, KATT_REC_MAX, MSG_DONTWAIT, &type,
 			    NULL);
-	if (ret <= 0) {
+	/* an empty record is kept as one, for the application to read */
+	if (ret < 0 || (!ret && !type)) {
 		kfree_sensitive(r);
 		if (ret == -EAGAIN)
 			return ret;
@@ -659,7 +663,7 @@ static void katt_rx_pump(struct katt_sock *ks)
 		ret = katt_rec_peek(ks, hdr, MSG_DONTWAIT, &type);
 		if (ret == -EAGAIN)
 			return;
-		if (!ret) {
+		if (!ret && !type) {
 			if (ks->rx_asm)
 				katt_rx_bad(ks, "connection closed inside an attestation message");
 			return;
@@ -668,10 +672,12 @@ static void katt_rx_pump(struct katt_sock *ks)
 			katt_rx_error_back(ks->sk, ret);
 			return;
 		}
+		/* an empty one too: shorter than its frame header */
 		if (type == KTLS_ATTEST_RECORD_TYPE)
 			ret = katt_rx_frame(ks, hdr, ret);
 		else if (mode == KATT_RX_ATTEST)
 			return;
+		/* an empty data record is data too */
 		else if (mode == KATT_RX_FIRST && !ks->peer_spoke &&
 			 type == TLS_RECORD_TYPE_DATA)
 			ret = katt_rx_bad(ks,
@@ -798,10 +804,11 @@ static int katt_take_head_locked(struct katt_sock *ks, int flags)
 	int ret;
 
 	ret = katt_rec_peek(ks, hdr, flags, &type);
-	if (ret <= 0)
+	if (ret < 0 || (!ret && !type))
 		return ret;
 	if (type != KTLS_ATTEST_RECORD_TYPE)
 		return 0;
+	/* an empty one fails the socket: shorter than its frame header */
 	ret = katt_rx_frame(ks, hdr, ret);
 	return ret ? ret : 1;
 }

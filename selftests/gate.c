@@ -39,6 +39,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <linux/ktls_attest.h>
 #include <linux/tcp.h>
 #include <linux/tls.h>
@@ -948,6 +950,129 @@ TEST_F(one, armed_is_tcp)
 	EXPECT_EQ(-1, recv(g, rx, sizeof(rx), MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
 	katt_pair_close(&pr);
+}
+
+/*
+ * A TLS 1.3 AES-GCM-128 record of @type with @len bytes (0: an empty one,
+ * which kTLS does not send) sealed with @c at sequence number @seq, into
+ * @out.  Returns its length on the wire, or -1.
+ */
+static int seal13(const struct ktls_crypto *c, uint64_t seq, uint8_t type,
+		  const void *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[12], inner[64];
+	size_t n = len + 1;
+	EVP_CIPHER_CTX *x;
+	int i, l, ok;
+
+	if (len >= sizeof(inner))
+		return -1;
+	memcpy(nonce, c->gcm128.salt, 4);
+	memcpy(nonce + 4, c->gcm128.iv, 8);
+	for (i = 0; i < 8; i++)
+		nonce[11 - i] ^= (seq >> (8 * i)) & 0xff;
+	memcpy(inner, pt, len);
+	inner[len] = type;
+	out[0] = 0x17;
+	out[1] = 0x03;
+	out[2] = 0x03;
+	out[3] = (n + 16) >> 8;
+	out[4] = (n + 16) & 0xff;
+	x = EVP_CIPHER_CTX_new();
+	ok = x && EVP_EncryptInit_ex(x, EVP_aes_128_gcm(), NULL, c->gcm128.key,
+				     nonce) &&
+	     EVP_EncryptUpdate(x, NULL, &l, out, 5) &&
+	     EVP_EncryptUpdate(x, out + 5, &l, inner, n) &&
+	     EVP_EncryptFinal_ex(x, out + 5 + n, &l) &&
+	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, out + 5 + n);
+	EVP_CIPHER_CTX_free(x);
+	return ok ? (int)(5 + n + 16) : -1;
+}
+
+/*
+ * Empty records from the peer (TLS 1.3 allows them, of every type): an
+ * empty attestation record is a protocol violation, never handed to the
+ * application, whether it comes while held (the kernel reads) or once
+ * passed (with or without cmsg space); an empty data record before the
+ * peer's first attestation record is data.  The peer is a plain TCP
+ * socket that seals its records itself.
+ */
+TEST_F(one, empty_records)
+{
+	static const struct {
+		const char *name;
+		bool pass, binding, cmsg;
+		uint8_t type;
+	} cases[] = {
+		{ "passed, empty attestation record, cmsg read", true, false, true,
+		  KTLS_ATTEST_RECORD_TYPE },
+		{ "passed, empty attestation record, plain read", true, false, false,
+		  KTLS_ATTEST_RECORD_TYPE },
+		{ "held, empty attestation record", false, true, false,
+		  KTLS_ATTEST_RECORD_TYPE },
+		{ "held, empty data record first", false, true, false,
+		  TLS_RECORD_TYPE_DATA },
+	};
+	struct ktls_crypto g2p, p2g;
+	struct ktls_attest_status st;
+	uint8_t rec[2][128], buf[64];
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	unsigned int i;
+	int g, p, n0, n1;
+	ssize_t ret;
+
+	READY();
+	ASSERT_EQ(0, ktls_crypto_init(&g2p, TLS_1_3_VERSION,
+				      TLS_CIPHER_AES_GCM_128, 0, 0));
+	ASSERT_EQ(0, ktls_crypto_init(&p2g, TLS_1_3_VERSION,
+				      TLS_CIPHER_AES_GCM_128, 1, 0));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+
+		ASSERT_EQ(0, ktls_tcp_pair(AF_INET, &g, &p));
+		ASSERT_EQ(0, ktls_set_ulp(g, KTLS_ATTEST_ULP_NAME));
+		ASSERT_EQ(0, ktls_install(g, &g2p, &p2g));
+		if (cases[i].binding)
+			ASSERT_EQ(0, katt_set_binding(g, 1, 0));
+		if (cases[i].pass)
+			ASSERT_EQ(0, katt_nl_pass_socket(g, "empty_records"));
+
+		n0 = seal13(&p2g, 0, cases[i].type, "", 0, rec[0]);
+		n1 = seal13(&p2g, 1, TLS_RECORD_TYPE_DATA, "hi", 2, rec[1]);
+		ASSERT_LT(0, n0);
+		ASSERT_LT(0, n1);
+		ASSERT_EQ(n0, send(p, rec[0], n0, 0));
+		ASSERT_EQ(n1, send(p, rec[1], n1, 0));
+
+		if (cases[i].pass) {
+			ASSERT_EQ(0, katt_wait_bytes_received(g, n0 + n1,
+							      WAKE_MS));
+			katt_guard(GUARD_MS);
+			ret = cases[i].cmsg ? recvmsg(g, &msg, 0) :
+			      recv(g, buf, sizeof(buf), 0);
+			katt_guard_off();
+			EXPECT_EQ(-1, ret) TH_LOG("%s: the read returned %zd",
+						  cases[i].name, ret);
+			EXPECT_EQ(EKEYREVOKED, errno)
+				TH_LOG("%s: %s", cases[i].name,
+				       strerror(errno));
+		}
+		EXPECT_EQ(0, katt_wait_state(g, cases[i].pass ?
+					     KTLS_ATTEST_STATE_REVOKED :
+					     KTLS_ATTEST_STATE_FAILED,
+					     WAKE_MS))
+			TH_LOG("%s: not failed closed", cases[i].name);
+		ASSERT_EQ(0, katt_status(g, &st));
+		EXPECT_EQ(KTLS_ATTEST_REASON_PROTOCOL, st.reason)
+			TH_LOG("%s: reason %u (%s)", cases[i].name, st.reason,
+			       st.reason_text);
+		close(g);
+		close(p);
+	}
 }
 
 /* A reset from the peer ends waits in the gate with ECONNRESET. */
