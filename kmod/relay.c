@@ -118,13 +118,15 @@ void katt_relay_round(struct katt_sock *ks)
 
 /*
  * The socket's wait queue was woken: data (a whole record, once kTLS
- * receives) or end of stream.  Under the wait queue's lock, interrupts off.
- * During a round the worker reads at once (sockets with a binding: see
- * katt_rx_mode()).  On a passed socket the application's reads take
- * attestation records out; the worker only looks if records stay unread
- * for KATT_IDLE_PEEK_MS (one timer per period, however many records
- * arrive).  katt_relay_stop() removes this entry
- * before it stops the timer and the worker, and sets ks->dead before.
+ * receives), end of stream, buffer space, a state change.  Under the wait
+ * queue's lock, interrupts off.  Any wake-up also looks whether the socket
+ * still runs on the module's tables (sock.c checks it then, in process
+ * context).  During a round the worker reads at once (sockets with a
+ * binding: see katt_rx_mode()).  On a passed socket the application's
+ * reads take attestation records out; the worker only looks if records
+ * stay unread for KATT_IDLE_PEEK_MS (one delayed run per period, however
+ * many records arrive).  katt_gate_teardown() sets ks->dead, then
+ * katt_relay_stop() removes this entry before it cancels the worker.
  */
 static int katt_rx_wake(struct wait_queue_entry *wait, unsigned int mode,
 			int sync, void *key)
