@@ -198,6 +198,9 @@ struct katt_table {
  * @check_work: checks that the socket still runs on the module's tables
  *	and fails it closed if not (after each installation, then while keys
  *	are missing, and on request of the wait-queue entry)
+ * @abort_work: aborts the connection (a bypass, or a reset on revoke);
+ *	queued once, with a socket reference
+ * @abort_err: the error it aborts with; set once (0: not asked for)
  * @tx_bytes, @rx_bytes: bytes moved through the gate (statistics)
  * @tx_held, @rx_held: calls that found the gate closed (statistics)
  * @tx_seq0: the TLS record sequence number kTLS's transmit key started at
@@ -262,6 +265,8 @@ struct katt_sock {
 	struct delayed_work rx_work;
 	struct delayed_work tx_work;
 	struct delayed_work check_work;
+	struct work_struct abort_work;
+	int abort_err;
 
 	atomic64_t tx_bytes;
 	atomic64_t rx_bytes;

@@ -496,17 +496,15 @@ ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
 			 struct pipe_inode_info *pipe, size_t len,
 			 unsigned int flags)
 {
-	struct katt_sock *ks = katt_sk(sock->sk);
-	struct katt_table *t;
+	struct katt_table *t = katt_table_of(sock->sk);
+	struct katt_sock *ks;
 	ssize_t ret;
 
-	if (unlikely(!ks))
-		return -EBUSY;
-	if (unlikely(!READ_ONCE(ks->rx_open)))
-		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
-	t = katt_table_of(sock->sk);
 	if (unlikely(!t))
 		return -EBUSY;
+	ks = katt_sk_on_table(sock->sk);
+	if (unlikely(!READ_ONCE(ks->rx_open)))
+		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
 	ret = t->inner_ops->splice_read(sock, ppos, pipe, len, flags);
 	/* a non-data record at the head: maybe an attestation record */
 	if (unlikely(ret == -EINVAL))

@@ -44,6 +44,7 @@
 #define KATT_WATCH_PERIOD_MS	200
 
 static void katt_check_work(struct work_struct *work);
+static void katt_abort_work(struct work_struct *work);
 
 /**
  * katt_sock_alloc - allocate the state of a socket being armed
@@ -65,6 +66,7 @@ struct katt_sock *katt_sock_alloc(struct sock *sk, struct katt_table *base,
 	INIT_LIST_HEAD(&ks->net_node);
 	atomic_set(&ks->inner_calls, 0);
 	INIT_DELAYED_WORK(&ks->check_work, katt_check_work);
+	INIT_WORK(&ks->abort_work, katt_abort_work);
 	katt_relay_init(ks);
 	/* generates the cookie if the socket has none yet */
 	sock_diag_save_cookie(sk, cookie);
@@ -531,41 +533,34 @@ void katt_sock_watch(struct katt_sock *ks, unsigned long delay)
 	katt_sock_queue(ks, &ks->check_work, delay);
 }
 
-struct katt_abort {
-	struct work_struct work;
-	struct sock *sk;
-	int err;
-};
-
+/* Holds the socket reference katt_abort_async() took for it. */
 static void katt_abort_work(struct work_struct *work)
 {
-	struct katt_abort *a = container_of(work, struct katt_abort, work);
+	struct katt_sock *ks = container_of(work, struct katt_sock, abort_work);
 
-	tcp_abort(a->sk, a->err);
-	sock_put(a->sk);
-	kfree(a);
+	tcp_abort(ks->sk, READ_ONCE(ks->abort_err));
+	sock_put(ks->sk);
 }
 
+/*
+ * Abort the connection from process context, once (the first error wins).
+ * The work is the state's own, so this cannot fail for want of memory: a
+ * socket that runs on tls's own tables is stopped only by the abort.  It
+ * runs after close too: the connection then ends with a reset as well.
+ */
 static void katt_abort_async(struct katt_sock *ks, int err)
 {
-	struct katt_abort *a = kmalloc(sizeof(*a), GFP_ATOMIC);
-
-	/* without memory the connection stays up, failed: nothing moves */
-	if (!a)
+	if (cmpxchg(&ks->abort_err, 0, err))
 		return;
 	sock_hold(ks->sk);
-	a->sk = ks->sk;
-	a->err = err;
-	INIT_WORK(&a->work, katt_abort_work);
-	queue_work(katt_wq, &a->work);
+	queue_work(katt_wq, &ks->abort_work);
 }
 
 /**
  * katt_sock_reset_async - abort a revoked socket's connection (RST)
  * @ks: socket state; the caller holds the socket
  *
- * Any context.  If there is no memory for it the connection stays up, but
- * revoked: nothing moves on it any more.
+ * Any context.
  */
 void katt_sock_reset_async(struct katt_sock *ks)
 {
