@@ -28,7 +28,7 @@ all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
 
-SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race
+SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race verdict
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS)) $(B)/selftests/katt-agent
 KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
 KATT_NL_LIB := selftests/lib/katt_nl.c selftests/lib/katt_nl.h
@@ -39,7 +39,7 @@ CPPFLAGS += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 $(B)/selftests/tpm_basic: LDLIBS += $(call pc_libs,tss2-esys tss2-tctildr tss2-rc libcrypto)
 KATT_TEST_LIB := selftests/lib/katt_test.c selftests/lib/katt_test.h \
 	selftests/lib/katt_harness.h
-GATE_TESTS := $(addprefix $(B)/selftests/,gate gate_netlink gate_life race)
+GATE_TESTS := $(addprefix $(B)/selftests/,gate gate_netlink gate_life race verdict)
 NL_TESTS := $(GATE_TESTS) $(addprefix $(B)/selftests/,stacking module_unload)
 
 $(NL_TESTS): $(KTLS_LIB) $(KATT_NL_LIB)
@@ -49,6 +49,8 @@ $(GATE_TESTS): $(KATT_TEST_LIB)
 $(B)/selftests/gate: LDLIBS += $(call pc_libs,libcrypto)
 # race: the races of the local application, in threads
 $(B)/selftests/race: LDLIBS += -lpthread
+# verdict: large sends, streams and SO_ERROR readers in threads
+$(B)/selftests/verdict: LDLIBS += -lpthread
 
 # relay: two namespaces, each with its own katt-agent (a program it spawns)
 KATT_RELAY_LIB := selftests/lib/katt_netns.c selftests/lib/katt_netns.h \

@@ -111,13 +111,18 @@ void katt_gate_wake(struct katt_sock *ks)
 	rcu_read_unlock();
 }
 
-/*
- * A revoked or failed socket also carries the reason as a socket error
- * (SO_ERROR): a call that passed the gate before the verdict and waits
- * inside kTLS for data or buffer space is woken by nothing else, and must
- * not move data that comes after the verdict.
+/**
+ * katt_gate_report_error - set a revoked or failed socket's error
+ * @ks: socket state
+ *
+ * The reason becomes the socket's error (SO_ERROR): a send that passed the
+ * gate before the verdict and waits inside kTLS for buffer space is woken
+ * by it.  Not a barrier (reading SO_ERROR clears it): the gate's flags
+ * are.  Whoever ends the socket (KATT_EV_END) calls this, once the
+ * attestation messages queued before the verdict went out, since tls
+ * sends nothing while the socket has an error.  Any context but hardirq.
  */
-static void katt_report_terminal(struct katt_sock *ks)
+void katt_gate_report_error(struct katt_sock *ks)
 {
 	struct sock *sk = ks->sk;
 	u8 state = READ_ONCE(ks->state);
@@ -133,10 +138,11 @@ static void katt_changed(struct katt_sock *ks, bool round_started, bool reset)
 {
 	unsigned int what = KATT_EV_STATE;
 
-	katt_report_terminal(ks);
 	katt_gate_wake(ks);
 	if (round_started)
 		what |= KATT_EV_ROUND;
+	if (katt_state_terminal(READ_ONCE(ks->state)))
+		what |= KATT_EV_END;
 	if (reset)
 		what |= KATT_EV_RESET;
 	katt_events->changed(ks, what);
@@ -541,6 +547,23 @@ void katt_gate_shutdown_undo(struct katt_sock *ks, u8 old)
 	spin_unlock_bh(&ks->lock);
 }
 
+/*
+ * Something for a receive to read: a record (kTLS), or bytes (plain TCP),
+ * or records kept for the application; or the end of the stream or an
+ * error, which the read reports.  Without locks, as poll looks.
+ */
+bool katt_gate_recv_ready(struct katt_sock *ks)
+{
+	struct sock *sk = ks->sk;
+
+	if (READ_ONCE(ks->rxq_recs) || READ_ONCE(sk->sk_err) ||
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	    sock_flag(sk, SOCK_DONE))
+		return true;
+	return READ_ONCE(ks->has_rx) ? sk_is_readable(sk) :
+	       !skb_queue_empty_lockless(&sk->sk_receive_queue);
+}
+
 /* > 0: wait on; 0: go on; < 0: fail with that */
 static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
 {
@@ -549,7 +572,11 @@ static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
 
 	if (katt_state_terminal(state))
 		return katt_state_errno(state);
-	if (what != KATT_WAIT_ROUND && READ_ONCE(ks->installing)) {
+	if (what == KATT_WAIT_DATA) {
+		/* the caller looks at the gate again first */
+		if (!katt_gate_recv_may(ks) || katt_gate_recv_ready(ks))
+			return 0;
+	} else if (what != KATT_WAIT_ROUND && READ_ONCE(ks->installing)) {
 		/* the module installs tls or a key: wait for it */
 	} else if (what == KATT_WAIT_ROUND) {
 		if (!katt_state_in_round(state))
@@ -571,9 +598,11 @@ static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
 }
 
 /**
- * katt_gate_wait - wait until the gate opens, or the round ends
+ * katt_gate_wait - wait until the gate opens, the round ends, or data comes
  * @ks: socket state
- * @what: a send, a receive, or the end of the current round
+ * @what: a send, a receive, the end of the current round, or (an open
+ *	receive that found nothing ready) something to read or a change of
+ *	the gate
  * @timeo: in: how long (0: do not wait); out: what is left
  *
  * Interruptible.  Wakes on every state change, on shutdown() and on socket
@@ -581,7 +610,8 @@ static int katt_gate_check(struct katt_sock *ks, enum katt_wait_for what)
  * afterwards: keys may have been installed meanwhile.
  *
  * Return: 0 when the gate is open (for %KATT_WAIT_ROUND: the round ended
- * with a pass); -EKEYREVOKED, -EKEYREJECTED; -EAGAIN when @timeo runs out;
+ * with a pass; for %KATT_WAIT_DATA: something to read, or the gate
+ * closed); -EKEYREVOKED, -EKEYREJECTED; -EAGAIN when @timeo runs out;
  * -EINTR or -ERESTARTSYS on a signal; -EPIPE (send) or -ESHUTDOWN (receive)
  * after shutdown(); a pending socket error.
  */

@@ -68,6 +68,13 @@
 #define KATT_SHUT_RD	1
 #define KATT_SHUT_WR	2
 
+/*
+ * TLS record plaintext limit: also what one inner call of an application's
+ * send or receive moves at most, so that the gate is looked at between
+ * records (proto.c, relay.c).
+ */
+#define KATT_REC_MAX		16384
+
 /* Bounds of the relay (Documentation/protocol.rst) */
 #define KATT_RXQ_MAX_BYTES	(64 * 1024)	/* records kept for the app */
 #define KATT_RXQ_MAX_RECS	64		/* entries: a record, or a run of
@@ -76,10 +83,16 @@
 #define KATT_READY_MAX_BYTES	(2 * KTLS_ATTEST_MSG_MAX) /* for the agent */
 #define KATT_TXQ_MAX_BYTES	KTLS_ATTEST_MSG_MAX	/* unsent, per socket */
 
+/* struct katt_sock.end: a revoked or failed socket's end (relay.c) */
+#define KATT_END_NONE		0
+#define KATT_END_FLUSH		1	/* sending what was queued before */
+#define KATT_END_DONE		2	/* error set, reset asked for */
+
 enum katt_wait_for {
 	KATT_WAIT_SEND,
 	KATT_WAIT_RECV,
 	KATT_WAIT_ROUND,
+	KATT_WAIT_DATA,
 };
 
 struct katt_sock;
@@ -173,6 +186,9 @@ struct katt_table {
  * @txq_bytes: bytes in @txq not yet sent
  * @ready: received messages for the agent (struct katt_msg)
  * @ready_bytes: their size
+ * @end: KATT_END_*: how far the relay has ended a revoked or failed socket
+ * @end_reset: ... and whether it aborts the connection when done
+ * @flush_end: until when (jiffies) it tries to send what @txq holds
  * @policy_flags: enum ktls_attest_policy_flags
  * @timeout_ms: deadline of each round
  * @round: current or last round, from 1
@@ -242,6 +258,9 @@ struct katt_sock {
 	u32 txq_bytes;
 	struct list_head ready;
 	u32 ready_bytes;
+	u8 end;
+	bool end_reset;
+	unsigned long flush_end;
 	u32 policy_flags;
 	u32 timeout_ms;
 	u32 round;
@@ -307,7 +326,8 @@ struct katt_net {
 /* What the gate's state machine reports (struct katt_gate_events). */
 #define KATT_EV_STATE	0x1	/* the state changed */
 #define KATT_EV_ROUND	0x2	/* a round started, or what it needs came */
-#define KATT_EV_RESET	0x4	/* the connection is to be aborted */
+#define KATT_EV_END	0x4	/* revoked or failed: the relay ends it */
+#define KATT_EV_RESET	0x8	/* ... and the connection is to be aborted */
 
 /**
  * struct katt_gate_events - who listens to the gate
@@ -400,6 +420,7 @@ void katt_gate_set_events(const struct katt_gate_events *ev);
 void katt_gate_init(struct katt_sock *ks, struct katt_sock *parent);
 void katt_gate_update_open_locked(struct katt_sock *ks);
 void katt_gate_wake(struct katt_sock *ks);
+void katt_gate_report_error(struct katt_sock *ks);
 void katt_gate_protocol_error(struct katt_sock *ks, const char *what, int err);
 void katt_gate_fail(struct katt_sock *ks, u8 reason, const char *what);
 bool katt_gate_peer_message(struct katt_sock *ks, u32 *round);
@@ -413,6 +434,7 @@ int katt_gate_verdict(struct katt_sock *ks, u32 round, u32 verdict,
 int katt_gate_reattest(struct katt_sock *ks, struct netlink_ext_ack *extack);
 int katt_gate_wait(struct katt_sock *ks, enum katt_wait_for what, long *timeo);
 int katt_gate_wait_recv(struct katt_sock *ks, long *timeo);
+bool katt_gate_recv_ready(struct katt_sock *ks);
 u8 katt_gate_shutdown(struct katt_sock *ks, int how);
 void katt_gate_shutdown_undo(struct katt_sock *ks, u8 old);
 void katt_gate_teardown(struct katt_sock *ks);
@@ -427,6 +449,7 @@ void katt_relay_stop(struct katt_sock *ks);
 void katt_relay_free(struct katt_sock *ks);
 void katt_relay_kick(struct katt_sock *ks);
 void katt_relay_round(struct katt_sock *ks);
+void katt_relay_end(struct katt_sock *ks, bool reset);
 int katt_relay_send(struct katt_sock *ks, struct katt_msg *m,
 		    struct netlink_ext_ack *extack);
 int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,

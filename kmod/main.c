@@ -26,8 +26,9 @@ static void katt_gate_changed(struct katt_sock *ks, unsigned int what)
 		katt_notify_round(ks);
 		katt_relay_round(ks);
 	}
-	if (what & KATT_EV_RESET)
-		katt_sock_reset_async(ks);
+	/* queued attestation messages go out first; then error, reset */
+	if (what & KATT_EV_END)
+		katt_relay_end(ks, what & KATT_EV_RESET);
 }
 
 static const struct katt_gate_events katt_events = {

@@ -275,9 +275,8 @@ static int katt_check_cmsg(struct msghdr *msg)
  * error.
  */
 static int katt_send_enter(struct katt_sock *ks, struct sock *sk, int flags,
-			   struct katt_table **tp)
+			   long *timeo, struct katt_table **tp)
 {
-	long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 	bool held = false;
 	int err;
 
@@ -286,7 +285,7 @@ static int katt_send_enter(struct katt_sock *ks, struct sock *sk, int flags,
 			if (!held)
 				atomic64_inc(&ks->tx_held);
 			held = true;
-			err = katt_gate_wait(ks, KATT_WAIT_SEND, &timeo);
+			err = katt_gate_wait(ks, KATT_WAIT_SEND, timeo);
 			if (err == -EPIPE)
 				return sk_stream_error(sk, flags, err);
 			if (err)
@@ -305,22 +304,71 @@ static int katt_send_enter(struct katt_sock *ks, struct sock *sk, int flags,
 	return 0;
 }
 
+/* What is left of a send's SO_SNDTIMEO after it began at @start. */
+static long katt_timeo_left(long timeo, unsigned long start)
+{
+	long spent = jiffies - start;
+
+	if (timeo == MAX_SCHEDULE_TIMEOUT)
+		return timeo;
+	return spent < timeo ? timeo - spent : 0;
+}
+
+/*
+ * A send that the fast path left: held, a cmsg, or longer than a record.
+ *
+ * Under kTLS, each inner call is given at most one record's plaintext
+ * (KATT_REC_MAX), so that the gate is looked at between records: a
+ * verdict that closes it (revoke, fail, a held re-attestation) stops the
+ * send after the record it is in, whatever happens to the socket's error
+ * meanwhile (reading SO_ERROR clears it).  The records come out as one
+ * call would make them when no record is open: full ones, the last one
+ * the rest (without MSG_MORE until the last piece; after an earlier
+ * MSG_MORE send the open record is completed and one more, shorter,
+ * record follows).  A record-type cmsg goes with each piece, so that
+ * every record of the send has that type.
+ */
 static noinline int katt_sendmsg_slow(struct katt_sock *ks, struct sock *sk,
 				      struct msghdr *msg, size_t size)
 {
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	int flags = msg->msg_flags;
+	unsigned long start = jiffies;
 	struct katt_table *t;
+	size_t sent = 0;
 	int ret;
 
 	ret = katt_check_cmsg(msg);
 	if (ret)
 		return ret;
-	ret = katt_send_enter(ks, sk, msg->msg_flags, &t);
-	if (ret)
-		return ret;
-	ret = t->inner->sendmsg(sk, msg, size);
-	katt_inner_leave(ks);
-	atomic64_add(max(ret, 0), &ks->tx_bytes);
-	return ret;
+	do {
+		size_t left = size - sent, piece = left;
+
+		ret = katt_send_enter(ks, sk, flags, &timeo, &t);
+		if (ret)
+			break;
+		msg->msg_flags = flags;
+		if (READ_ONCE(ks->has_tx) && piece > KATT_REC_MAX) {
+			piece = KATT_REC_MAX;
+			msg->msg_flags &= ~MSG_MORE;
+		}
+		iov_iter_truncate(&msg->msg_iter, piece);
+		ret = t->inner->sendmsg(sk, msg, piece);
+		iov_iter_reexpand(&msg->msg_iter,
+				  msg_data_left(msg) + left - piece);
+		katt_inner_leave(ks);
+		if (ret <= 0)
+			break;
+		sent += ret;
+		if (ret < piece)
+			break;
+		timeo = katt_timeo_left(sock_sndtimeo(sk, flags & MSG_DONTWAIT),
+					start);
+	} while (sent < size && (timeo || flags & MSG_DONTWAIT));
+	msg->msg_flags = flags;
+	atomic64_add(sent, &ks->tx_bytes);
+	/* an error after some bytes went is the next call's */
+	return sent ? sent : ret;
 }
 
 int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
@@ -333,7 +381,8 @@ int katt_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		return -EBUSY;
 	ks = katt_sk_on_table(sk);
 	/* cmsgs are checked for the attestation record type */
-	if (unlikely(!READ_ONCE(ks->tx_open) || msg->msg_controllen))
+	if (unlikely(!READ_ONCE(ks->tx_open) || msg->msg_controllen ||
+		     size > KATT_REC_MAX))
 		return katt_sendmsg_slow(ks, sk, msg, size);
 	ret = t->inner->sendmsg(sk, msg, size);
 	atomic64_add(max(ret, 0), &ks->tx_bytes);
@@ -344,10 +393,11 @@ static noinline int katt_sendpage_slow(struct katt_sock *ks, struct sock *sk,
 				       struct page *page, int offset,
 				       size_t size, int flags)
 {
+	long timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 	struct katt_table *t;
 	int ret;
 
-	ret = katt_send_enter(ks, sk, flags, &t);
+	ret = katt_send_enter(ks, sk, flags, &timeo, &t);
 	if (ret)
 		return ret;
 	ret = t->inner->sendpage(sk, page, offset, size, flags);
@@ -405,9 +455,20 @@ void katt_ops_splice_eof(struct socket *sock)
 }
 
 /*
+ * A blocking read that kTLS would make wait: nothing ready, or a target
+ * (MSG_WAITALL, SO_RCVLOWAT) or a peek, which wait for more.
+ */
+static bool katt_recv_would_wait(struct sock *sk, int flags)
+{
+	return (flags & (MSG_WAITALL | MSG_PEEK)) ||
+	       READ_ONCE(sk->sk_rcvlowat) > 1 || !sk_is_readable(sk);
+}
+
+/*
  * Held, records kept for the application, a cmsg buffer that could be
- * handed an attestation record, no receive key yet, or kTLS stopped at a
- * non-data record: the relay serves it (relay.c).
+ * handed an attestation record, no receive key yet, kTLS stopped at a
+ * non-data record, more than a record's worth, or a blocking read that
+ * would wait: the relay serves it (relay.c).
  */
 static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 				      struct msghdr *msg, size_t len,
@@ -430,15 +491,23 @@ int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (unlikely(!t))
 		return -EBUSY;
 	ks = katt_sk_on_table(sk);
-	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen))
+	/*
+	 * No read waits inside kTLS, nor takes more than a record's worth
+	 * there (see katt_relay_recvmsg()): a blocking read goes in only if
+	 * a record is ready and it wants no more than kTLS then gives.
+	 */
+	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen ||
+		     len > KATT_REC_MAX ||
+		     (!(flags & MSG_DONTWAIT) && katt_recv_would_wait(sk, flags))))
 		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
-	ret = t->inner->recvmsg(sk, msg, len, flags, addr_len);
+	ret = t->inner->recvmsg(sk, msg, len, flags | MSG_DONTWAIT, addr_len);
 	/*
 	 * A non-data record at the head: maybe an attestation record.  The
 	 * slow path reads again rather than trusting this result: the
-	 * receive worker may have taken the record out meanwhile.
+	 * receive worker may have taken the record out meanwhile.  So does
+	 * a blocking read that found the record gone.
 	 */
-	if (unlikely(ret == -EIO))
+	if (unlikely(ret == -EIO || (ret == -EAGAIN && !(flags & MSG_DONTWAIT))))
 		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
 	atomic64_add(max(ret, 0), &ks->rx_bytes);
 	return ret;
@@ -467,6 +536,13 @@ static noinline ssize_t katt_splice_read_slow(struct katt_sock *ks,
 			if (ret)
 				return ret > 0 ? 0 : ret;
 		}
+		/* as a read: it waits here, never inside kTLS */
+		if (timeo && !katt_gate_recv_ready(ks)) {
+			ret = katt_gate_wait(ks, KATT_WAIT_DATA, &timeo);
+			if (ret)
+				break;
+			continue;
+		}
 		katt_inner_enter(ks);
 		if (!katt_gate_recv_may(ks)) {
 			katt_inner_leave(ks);
@@ -479,8 +555,17 @@ static noinline ssize_t katt_splice_read_slow(struct katt_sock *ks,
 			ret = -EBUSY;
 		else
 			ret = t->inner_ops->splice_read(sock, ppos, pipe, len,
-							flags);
+							flags | SPLICE_F_NONBLOCK);
 		katt_inner_leave(ks);
+		/* taken by another reader meanwhile (or the pipe is full) */
+		if (ret == -EAGAIN && timeo) {
+			if (signal_pending(current)) {
+				ret = sock_intr_errno(timeo);
+				break;
+			}
+			cond_resched();
+			continue;
+		}
 		if (ret != -EINVAL || !t || READ_ONCE(ks->rxq_recs) ||
 		    !READ_ONCE(ks->has_rx) || katt_relay_take_head(ks) <= 0)
 			break;
@@ -498,16 +583,22 @@ ssize_t katt_splice_read(struct socket *sock, loff_t *ppos,
 {
 	struct katt_table *t = katt_table_of(sock->sk);
 	struct katt_sock *ks;
+	bool nonblock;
 	ssize_t ret;
 
 	if (unlikely(!t))
 		return -EBUSY;
 	ks = katt_sk_on_table(sock->sk);
-	if (unlikely(!READ_ONCE(ks->rx_open)))
+	nonblock = (flags & SPLICE_F_NONBLOCK) ||
+		   (sock->file->f_flags & O_NONBLOCK);
+	/* kTLS splices one record a call; none waits inside it */
+	if (unlikely(!READ_ONCE(ks->rx_open) ||
+		     (!nonblock && !sk_is_readable(sock->sk))))
 		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
-	ret = t->inner_ops->splice_read(sock, ppos, pipe, len, flags);
+	ret = t->inner_ops->splice_read(sock, ppos, pipe, len,
+					flags | SPLICE_F_NONBLOCK);
 	/* a non-data record at the head: maybe an attestation record */
-	if (unlikely(ret == -EINVAL))
+	if (unlikely(ret == -EINVAL || (ret == -EAGAIN && !nonblock)))
 		return katt_splice_read_slow(ks, sock, ppos, pipe, len, flags);
 	atomic64_add(max_t(ssize_t, ret, 0), &ks->rx_bytes);
 	return ret;

@@ -10,9 +10,12 @@
  *
  * Transmit: the agent's messages wait in ks->txq and tx_work writes them, a
  * whole record per non-blocking sendmsg (tls builds the record whole or not
- * at all), retrying while the socket's send buffer is full.  While anything
- * waits there the gate's send side is closed (ks->tx_open), so attestation
- * records go out ahead of later application data.
+ * at all), retrying while the socket's send buffer is full or an
+ * application's send holds tls's transmit lock.  While anything waits
+ * there the gate's send side is closed (ks->tx_open), so attestation
+ * records go out ahead of later application data.  On a revoked or failed
+ * socket (katt_relay_end()) only what was queued before goes, for at most
+ * KATT_FLUSH_MS; then the socket's error and the policy's reset.
  *
  * Receive: while the socket is held the kernel reads every record itself,
  * in order (rx_work, kicked by data arriving on the socket's wait queue):
@@ -22,6 +25,10 @@
  * before the peer's first attestation record is a protocol violation.
  * Only sockets with a binding take part: without one the socket is gated
  * by verdicts from elsewhere and its records stay in kTLS while held.
+ *
+ * The application's reads that the fast path leaves come here
+ * (katt_relay_recvmsg()): none waits inside kTLS, and none takes more than
+ * a record's worth per kTLS call, so that a verdict stops them.
  *
  * While records flow, the application reads; an attestation record at the
  * head of the stream is taken out before the application's read reaches it
@@ -53,7 +60,12 @@
 
 #include "ktls_attest.h"
 
-#define KATT_REC_MAX		16384	/* TLS record plaintext limit */
+/*
+ * How long the attestation messages queued before a failing verdict may
+ * take to go out (the send buffer may be full, or a sender blocked inside
+ * kTLS may hold its lock); what is left then is dropped.
+ */
+#define KATT_FLUSH_MS		500
 #define KATT_FRAME_LEN		sizeof(struct ktls_attest_frame)
 #define KATT_RETRY_MS		10
 /*
@@ -310,6 +322,12 @@ static int katt_rec_write(struct katt_sock *ks, const u8 *hdr,
 	t = katt_table_of(sk);
 	if (!t)
 		return -EAGAIN;
+	/*
+	 * An application's send blocked inside kTLS holds tls's transmit
+	 * lock: try again later rather than wait behind it in the worker.
+	 */
+	if (mutex_is_locked(&tls_get_ctx(sk)->tx_lock))
+		return -EAGAIN;
 
 	memset(cbuf, 0, sizeof(cbuf));
 	cmsg->cmsg_level = SOL_TLS;
@@ -390,11 +408,81 @@ static void katt_tx_done(struct katt_sock *ks, struct katt_msg *m)
 		katt_gate_wake(ks);
 }
 
+/* Drop what waits to be sent (a revoked or failed socket gave up on it). */
+static void katt_txq_drop(struct katt_sock *ks)
+{
+	LIST_HEAD(drop);
+
+	spin_lock_bh(&ks->lock);
+	list_splice_init(&ks->txq, &drop);
+	ks->txq_bytes = 0;
+	katt_gate_update_open_locked(ks);
+	spin_unlock_bh(&ks->lock);
+	katt_msg_list_free(&drop);
+}
+
+/* Once: the socket's error, then the reset its policy asks for. */
+static void katt_end_done(struct katt_sock *ks)
+{
+	bool reset;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->end != KATT_END_FLUSH) {
+		spin_unlock_bh(&ks->lock);
+		return;
+	}
+	ks->end = KATT_END_DONE;
+	reset = ks->end_reset;
+	spin_unlock_bh(&ks->lock);
+
+	katt_gate_report_error(ks);
+	if (reset)
+		katt_sock_reset_async(ks);
+}
+
+/**
+ * katt_relay_end - the socket was revoked or failed
+ * @ks: socket state
+ * @reset: its policy aborts the connection
+ *
+ * Nothing new is queued from now on (katt_relay_send() refuses), but the
+ * attestation messages queued before the verdict (the failing Verdict, an
+ * Error: protocol.rst wants the peer to get them) still go out, for at
+ * most KATT_FLUSH_MS; then the socket's error is set (tls would send
+ * nothing after it) and the connection is reset if the policy says so.  A
+ * socket that went around the gate is not flushed: it is aborted at once.
+ * Any context but hardirq.
+ */
+void katt_relay_end(struct katt_sock *ks, bool reset)
+{
+	bool now;
+
+	spin_lock_bh(&ks->lock);
+	if (ks->end != KATT_END_NONE) {
+		spin_unlock_bh(&ks->lock);
+		return;
+	}
+	ks->end = KATT_END_FLUSH;
+	ks->end_reset = reset;
+	ks->flush_end = jiffies + msecs_to_jiffies(KATT_FLUSH_MS);
+	now = list_empty(&ks->txq) || ks->dead ||
+	      ks->reason == KTLS_ATTEST_REASON_BYPASS;
+	if (!now)
+		katt_queue_locked(ks, &ks->tx_work, 0);
+	spin_unlock_bh(&ks->lock);
+
+	if (now) {
+		katt_txq_drop(ks);
+		katt_end_done(ks);
+	}
+}
+
 static void katt_tx_work(struct work_struct *work)
 {
 	struct katt_sock *ks = container_of(to_delayed_work(work),
 					    struct katt_sock, tx_work);
 	struct ktls_attest_frame f;
+	bool ending, over;
 	struct katt_msg *m;
 	u32 frag;
 	int ret;
@@ -403,8 +491,10 @@ static void katt_tx_work(struct work_struct *work)
 		spin_lock_bh(&ks->lock);
 		m = ks->dead ? NULL :
 		    list_first_entry_or_null(&ks->txq, struct katt_msg, node);
+		ending = ks->end != KATT_END_NONE;
+		over = ending && time_after_eq(jiffies, ks->flush_end);
 		spin_unlock_bh(&ks->lock);
-		if (!m)
+		if (!m || over)
 			break;
 
 		frag = min_t(u32, m->len - m->off, KTLS_ATTEST_FRAG_MAX);
@@ -420,10 +510,10 @@ static void katt_tx_work(struct work_struct *work)
 		if (ret != (int)(KATT_FRAME_LEN + frag))
 			atomic64_dec(&ks->tx_recs);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
-			/* the send buffer is full: tls took nothing */
+			/* the send buffer is full, or tls is busy: it took nothing */
 			katt_queue_locked(ks, &ks->tx_work,
 					  msecs_to_jiffies(KATT_RETRY_MS));
-			break;
+			goto out_put;
 		}
 		if (ret != (int)(KATT_FRAME_LEN + frag)) {
 			/* a partial record would corrupt the stream: never go on */
@@ -435,6 +525,12 @@ static void katt_tx_work(struct work_struct *work)
 		if (m->off == m->len)
 			katt_tx_done(ks, m);
 	}
+	/* ended: sent, timed out, or failed; whatever is left is dropped */
+	if (ending) {
+		katt_txq_drop(ks);
+		katt_end_done(ks);
+	}
+out_put:
 	/* the reference katt_sock_queue() took for this run */
 	sock_put(ks->sk);
 }
@@ -795,20 +891,22 @@ static int katt_rxq_recv(struct katt_sock *ks, struct msghdr *msg,
 
 /*
  * Take an attestation record at the head out, if there is one.  Returns 1
- * if one was taken, 0 if the head is something else or the stream ended,
- * or an error (of the peek, as a read would have it, or after failing the
- * socket).
+ * if one was taken, 0 if the head is something else (its type in *type,
+ * if given) or the stream ended, or an error (of the peek, as a read would
+ * have it, or after failing the socket).  Never waits.
  */
-static int katt_take_head_locked(struct katt_sock *ks, int flags)
+static int katt_take_head_locked(struct katt_sock *ks, u8 *type)
 {
 	u8 hdr[KATT_FRAME_LEN];
-	u8 type = 0;
+	u8 head = 0;
 	int ret;
 
-	ret = katt_rec_peek(ks, hdr, flags, &type);
-	if (ret < 0 || (!ret && !type))
+	ret = katt_rec_peek(ks, hdr, MSG_DONTWAIT, &head);
+	if (type)
+		*type = head;
+	if (ret < 0 || (!ret && !head))
 		return ret;
-	if (type != KTLS_ATTEST_RECORD_TYPE)
+	if (head != KTLS_ATTEST_RECORD_TYPE)
 		return 0;
 	/* an empty one fails the socket: shorter than its frame header */
 	ret = katt_rx_frame(ks, hdr, ret);
@@ -830,27 +928,29 @@ int katt_relay_take_head(struct katt_sock *ks)
 	int ret;
 
 	mutex_lock(&ks->rx_mutex);
-	ret = katt_take_head_locked(ks, MSG_DONTWAIT);
+	ret = katt_take_head_locked(ks, NULL);
 	mutex_unlock(&ks->rx_mutex);
 	return ret;
 }
 
 /*
- * One read of the application with the gate open and nothing kept.  A read
- * with cmsg space could be handed an attestation record by kTLS: peek at
- * the head first, waiting for it as the read would.
+ * One non-blocking read of the application with the gate open and nothing
+ * kept.  A read with cmsg space could be handed an attestation record by
+ * kTLS: it peeks at the head first.  *type: the type of the records read
+ * (data unless the read had cmsg space and the head was something else).
  */
 static int katt_app_read_locked(struct katt_sock *ks, struct msghdr *msg,
 				size_t len, int flags, int *addr_len,
-				bool *again)
+				u8 *type, bool *again)
 {
 	bool rx = READ_ONCE(ks->has_rx);
 	struct katt_table *t;
 	int ret;
 
+	*type = TLS_RECORD_TYPE_DATA;
 	/* without kTLS receive there are no records: plain TCP answers */
 	if (rx && msg->msg_controllen) {
-		ret = katt_take_head_locked(ks, flags & MSG_DONTWAIT);
+		ret = katt_take_head_locked(ks, type);
 		if (ret < 0)
 			return ret;
 		if (ret) {
@@ -862,9 +962,68 @@ static int katt_app_read_locked(struct katt_sock *ks, struct msghdr *msg,
 	if (!t)
 		return -EBUSY;
 	ret = t->inner->recvmsg(ks->sk, msg, len, flags, addr_len);
-	if (rx && ret == -EIO && katt_take_head_locked(ks, MSG_DONTWAIT) > 0)
+	if (rx && ret == -EIO && katt_take_head_locked(ks, NULL) > 0)
 		*again = true;
 	return ret;
+}
+
+/*
+ * One step of an application's read: at most @len bytes (one record's
+ * worth), never waiting.  Returns what kTLS (or the kept records) gave,
+ * with their type in *type; *again if the gate closed meanwhile or an
+ * attestation record was taken out first.
+ */
+static int katt_recv_step(struct katt_sock *ks, struct msghdr *msg,
+			  size_t len, int flags, int *addr_len, u8 *type,
+			  bool *again)
+{
+	int ret = 0;
+
+	/* counted: no key is installed under this call */
+	katt_inner_enter(ks);
+	if (mutex_lock_interruptible(&ks->rx_mutex)) {
+		katt_inner_leave(ks);
+		return -ERESTARTSYS;
+	}
+	if (!katt_gate_recv_may(ks)) {
+		*again = true;	/* closed again meanwhile */
+	} else if (ks->rxq_recs) {
+		*type = list_first_entry(&ks->rxq, struct katt_rec, node)->type;
+		ret = katt_rxq_recv(ks, msg, len, flags);
+	} else {
+		ret = katt_app_read_locked(ks, msg, len, flags | MSG_DONTWAIT,
+					   addr_len, type, again);
+	}
+	mutex_unlock(&ks->rx_mutex);
+	katt_inner_leave(ks);
+	return ret;
+}
+
+/*
+ * A peek that wants more than is ready (MSG_WAITALL, SO_RCVLOWAT) peeks
+ * again from the start once the socket is woken: the cmsg space and the
+ * buffer are given back first.
+ */
+struct katt_peek_undo {
+	void __user *control;
+	size_t controllen;
+	unsigned int flags;
+};
+
+static void katt_peek_save(struct msghdr *msg, struct katt_peek_undo *u)
+{
+	u->control = msg->msg_control_user;
+	u->controllen = msg->msg_controllen;
+	u->flags = msg->msg_flags;
+}
+
+static void katt_peek_undo(struct msghdr *msg, struct katt_peek_undo *u,
+			   int copied)
+{
+	iov_iter_revert(&msg->msg_iter, copied);
+	msg->msg_control_user = u->control;
+	msg->msg_controllen = u->controllen;
+	msg->msg_flags = u->flags;
 }
 
 /**
@@ -879,6 +1038,18 @@ static int katt_app_read_locked(struct katt_sock *ks, struct msghdr *msg,
  * Waits while the gate is closed; then returns the records kept while the
  * socket was held, then reads from kTLS, taking attestation records out.
  *
+ * A verdict must stop a read that is under way, and 6.1's kTLS has no hook
+ * inside its recvmsg: so the module never lets an application's read wait
+ * inside kTLS (it waits here, on the socket's wait queue, and looks at the
+ * gate each time it wakes), and gives each inner call at most one
+ * record's worth (KATT_REC_MAX bytes), looking at the gate between.  What
+ * a read under way when the gate closes can still return is what its
+ * inner call in progress copies: at most KATT_REC_MAX bytes.  MSG_WAITALL
+ * and SO_RCVLOWAT are honoured as kTLS honours them: data records are
+ * read on while the target is not met, or while records are ready; a
+ * read with cmsg space goes on only with data records, and puts its cmsg
+ * once.
+ *
  * Return: bytes read, 0 at end of stream or after shutdown(SHUT_RD), or an
  * error as katt_gate_wait() and kTLS give them.
  */
@@ -886,35 +1057,94 @@ int katt_relay_recvmsg(struct katt_sock *ks, struct sock *sk,
 		       struct msghdr *msg, size_t len, int flags,
 		       int *addr_len)
 {
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	bool again;
+	int target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	bool peek = flags & MSG_PEEK;
+	struct katt_peek_undo undo;
+	bool again, ctrunc;
+	int copied = 0;
+	u8 type;
 	int ret;
 
 	for (;;) {
-		again = false;
+		size_t step = min_t(size_t, len - copied, KATT_REC_MAX);
+		size_t ctl_left = msg->msg_controllen;
+
 		if (!katt_gate_recv_may(ks)) {
+			if (copied >= target)
+				break;
 			ret = katt_gate_wait_recv(ks, &timeo);
-			if (ret)
-				return ret > 0 ? 0 : ret;
+			if (ret) {
+				ret = ret > 0 ? 0 : ret;
+				break;
+			}
 		}
-		/* counted: no key is installed under this call */
-		katt_inner_enter(ks);
-		if (mutex_lock_interruptible(&ks->rx_mutex)) {
-			katt_inner_leave(ks);
-			return sock_intr_errno(timeo);
+
+		again = false;
+		type = TLS_RECORD_TYPE_DATA;
+		/* a read that goes on puts no second cmsg (kTLS puts one) */
+		ctrunc = msg->msg_flags & MSG_CTRUNC;
+		if (copied)
+			msg->msg_controllen = 0;
+		if (peek) {
+			katt_peek_save(msg, &undo);
+			add_wait_queue(sk_sleep(sk), &wait);
 		}
-		if (!katt_gate_recv_may(ks))
-			again = true;	/* closed again meanwhile */
-		else if (ks->rxq_recs)
-			ret = katt_rxq_recv(ks, msg, len, flags);
-		else
-			ret = katt_app_read_locked(ks, msg, len, flags,
-						   addr_len, &again);
-		mutex_unlock(&ks->rx_mutex);
-		katt_inner_leave(ks);
-		if (!again)
-			break;
+		ret = katt_recv_step(ks, msg, step, flags, addr_len, &type,
+				     &again);
+		if (copied) {
+			msg->msg_controllen = ctl_left;
+			if (!ctrunc)
+				msg->msg_flags &= ~MSG_CTRUNC;
+		}
+		if (peek) {
+			if (!again && ret > 0 && ret < target && timeo &&
+			    type == TLS_RECORD_TYPE_DATA) {
+				/* peek again, from the start, once woken */
+				katt_peek_undo(msg, &undo, ret);
+				timeo = wait_woken(&wait, TASK_INTERRUPTIBLE,
+						   timeo);
+				again = true;
+				if (signal_pending(current)) {
+					again = false;
+					ret = sock_intr_errno(timeo);
+				}
+			}
+			remove_wait_queue(sk_sleep(sk), &wait);
+		}
+		if (again)
+			continue;
+		if (ret == -ERESTARTSYS)
+			ret = sock_intr_errno(timeo);
+		if (ret > 0) {
+			copied += ret;
+			if (peek || type != TLS_RECORD_TYPE_DATA ||
+			    copied >= len)
+				break;
+			/* as kTLS: on while short of the target or records are ready */
+			if (copied >= target && !katt_gate_recv_ready(ks))
+				break;
+			continue;
+		}
+		if (ret == -EAGAIN && timeo && copied < target) {
+			/*
+			 * Nothing ready: wait here, never inside kTLS.  (Ready
+			 * but another reader inside kTLS: that one never waits
+			 * there either, so this is short.)
+			 */
+			ret = katt_gate_wait(ks, KATT_WAIT_DATA, &timeo);
+			if (!ret && signal_pending(current))
+				ret = sock_intr_errno(timeo);
+			if (!ret) {
+				cond_resched();
+				continue;
+			}
+		}
+		break;
 	}
+	if (copied)
+		return copied;
 	/* the read met what failed the socket: it fails with the reason */
 	if (ret < 0 && katt_gate_terminal_err(ks))
 		ret = katt_gate_terminal_err(ks);
