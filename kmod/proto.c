@@ -454,14 +454,11 @@ void katt_ops_splice_eof(struct socket *sock)
 		t->inner_ops->splice_eof(sock);
 }
 
-/*
- * A blocking read that kTLS would make wait: nothing ready, or a target
- * (MSG_WAITALL, SO_RCVLOWAT) or a peek, which wait for more.
- */
-static bool katt_recv_would_wait(struct sock *sk, int flags)
+/* A blocking read with a target (MSG_WAITALL, SO_RCVLOWAT), or a peek. */
+static bool katt_recv_wants_more(struct sock *sk, int flags)
 {
 	return (flags & (MSG_WAITALL | MSG_PEEK)) ||
-	       READ_ONCE(sk->sk_rcvlowat) > 1 || !sk_is_readable(sk);
+	       READ_ONCE(sk->sk_rcvlowat) > 1;
 }
 
 /*
@@ -477,6 +474,40 @@ static noinline int katt_recvmsg_slow(struct katt_sock *ks, struct sock *sk,
 	int ret;
 
 	ret = katt_relay_recvmsg(ks, sk, msg, len, flags, addr_len);
+	atomic64_add(max(ret, 0), &ks->rx_bytes);
+	return ret;
+}
+
+/*
+ * A plain blocking read that found no record ready: it waits here, never
+ * inside kTLS, and reads once one is (the gate closing sends it the slow
+ * way, which waits for the verdict).
+ */
+static noinline int katt_recvmsg_wait(struct katt_sock *ks, struct sock *sk,
+				      struct msghdr *msg, size_t len,
+				      int flags, int *addr_len)
+{
+	long timeo = sock_rcvtimeo(sk, false);
+	struct katt_table *t;
+	int ret;
+
+	for (;;) {
+		ret = katt_gate_wait(ks, KATT_WAIT_DATA, &timeo);
+		if (ret)
+			return ret;
+		t = katt_table_of(sk);
+		if (unlikely(!t || !READ_ONCE(ks->rx_open)))
+			break;
+		ret = t->inner->recvmsg(sk, msg, len, flags | MSG_DONTWAIT,
+					addr_len);
+		if (ret != -EAGAIN || !timeo)
+			break;
+		if (signal_pending(current))
+			return sock_intr_errno(timeo);
+		cond_resched();
+	}
+	if (!t || !READ_ONCE(ks->rx_open) || ret == -EIO)
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
 	atomic64_add(max(ret, 0), &ks->rx_bytes);
 	return ret;
 }
@@ -498,8 +529,10 @@ int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	 */
 	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen ||
 		     len > KATT_REC_MAX ||
-		     (!(flags & MSG_DONTWAIT) && katt_recv_would_wait(sk, flags))))
+		     (!(flags & MSG_DONTWAIT) && katt_recv_wants_more(sk, flags))))
 		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
+	if (!(flags & MSG_DONTWAIT) && !sk_is_readable(sk))
+		return katt_recvmsg_wait(ks, sk, msg, len, flags, addr_len);
 	ret = t->inner->recvmsg(sk, msg, len, flags | MSG_DONTWAIT, addr_len);
 	/*
 	 * A non-data record at the head: maybe an attestation record.  The
