@@ -141,6 +141,8 @@ gen:
 	tools/nlspec-gen $(NLSPEC) --mode uapi -o uapi/linux/ktls_attest_netlink.h
 	tools/nlspec-gen $(NLSPEC) --mode kernel-c -o kmod/netlink_gen.c
 	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
+	tools/nlspec-gen $(NLSPEC) --mode user-c -o tools/ktls-attest/ktls_attest_nl_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode user-h -o tools/ktls-attest/ktls_attest_nl_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
