@@ -30,7 +30,8 @@ all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
 
-SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race
+SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race \
+	cli
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS)) $(B)/selftests/katt-agent
 KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
 KATT_NL_LIB := selftests/lib/katt_nl.c selftests/lib/katt_nl.h
@@ -68,6 +69,10 @@ $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
+# cli: the CLI against real sockets in the VM (it runs build/ktls-attest)
+$(B)/selftests/cli: $(KTLS_LIB) $(KATT_NL_LIB) $(KATT_TEST_LIB)
+$(B)/selftests/cli: LDLIBS += $(call pc_libs,libnl-genl-3.0 jansson)
+
 # --- userspace: the operator's tool ----------------------------------------
 
 CLI_DIR := tools/ktls-attest
@@ -80,6 +85,7 @@ CLI_BIN := $(B)/ktls-attest
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 CLI_ASAN := $(B)/asan/ktls-attest
+CLI_UNIT := $(B)/asan/cli_unit
 
 $(CLI_BIN): $(CLI_DEPS)
 	@mkdir -p $(@D)
@@ -89,7 +95,14 @@ $(CLI_ASAN): $(CLI_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $(CLI_SRC) $(CLI_LIBS)
 
-cli: $(CLI_BIN) $(CLI_ASAN)
+# unit tests of the tool's parsers and formatters (no netlink socket)
+CLI_UNIT_SRC := $(addprefix $(CLI_DIR)/,filter.c sock.c log.c ktls_attest_nl_gen.c)
+$(CLI_UNIT): selftests/host/cli_unit.c $(CLI_DEPS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(CLI_DIR) -O1 -g $(SANITIZE) $(WARN) -o $@ \
+		selftests/host/cli_unit.c $(CLI_UNIT_SRC) $(CLI_LIBS)
+
+cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
 
 userspace: $(SELFTEST_BINS) cli
 
