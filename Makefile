@@ -6,6 +6,8 @@
 #   make check      install missing dependencies, build, run host and VM tests
 #   make deps       install missing Debian packages (tools/deps)
 #   make style      checkpatch and sparse on the module
+#   make install    the operator's tool ktls-attest, its man page and bash
+#                   completion (PREFIX=/usr/local, DESTDIR=; uninstall too)
 #   make bench      build the module and the benchmark, run it in the test VM
 #                   (not part of check; BENCH_ARGS go to gate-bench)
 #
@@ -23,18 +25,19 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build clean
+	bench bench-build clean cli install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
 
-SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race verdict
+SELFTESTS := tpm_basic stacking module_unload gate gate_netlink gate_life relay race \
+	verdict cli
 SELFTEST_BINS := $(addprefix $(B)/selftests/,$(SELFTESTS)) $(B)/selftests/katt-agent
 KTLS_LIB := selftests/lib/ktls.c selftests/lib/ktls.h
 KATT_NL_LIB := selftests/lib/katt_nl.c selftests/lib/katt_nl.h
 
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
-CPPFLAGS += $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+CPPFLAGS += $(shell pkg-config --cflags libnl-genl-3.0 jansson 2>/dev/null)
 
 $(B)/selftests/tpm_basic: LDLIBS += $(call pc_libs,tss2-esys tss2-tctildr tss2-rc libcrypto)
 KATT_TEST_LIB := selftests/lib/katt_test.c selftests/lib/katt_test.h \
@@ -68,7 +71,63 @@ $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
-userspace: $(SELFTEST_BINS)
+# cli: the CLI against real sockets in the VM (it runs build/ktls-attest)
+$(B)/selftests/cli: $(KTLS_LIB) $(KATT_NL_LIB) $(KATT_TEST_LIB)
+$(B)/selftests/cli: LDLIBS += $(call pc_libs,libnl-genl-3.0 jansson)
+
+# --- userspace: the operator's tool ----------------------------------------
+
+CLI_DIR := tools/ktls-attest
+CLI_SRC := $(wildcard $(CLI_DIR)/*.c)
+CLI_DEPS := $(CLI_SRC) $(wildcard $(CLI_DIR)/*.h) uapi/linux/ktls_attest.h \
+	uapi/linux/ktls_attest_netlink.h
+CLI_LIBS = $(call pc_libs,libnl-genl-3.0 jansson)
+CLI_BIN := $(B)/ktls-attest
+# The host tests run these builds with AddressSanitizer and UBSan too.
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+CLI_ASAN := $(B)/asan/ktls-attest
+CLI_UNIT := $(B)/asan/cli_unit
+
+$(CLI_BIN): $(CLI_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CLI_SRC) $(CLI_LIBS)
+
+$(CLI_ASAN): $(CLI_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $(CLI_SRC) $(CLI_LIBS)
+
+# unit tests of the tool's parsers and formatters (no netlink socket)
+CLI_UNIT_SRC := $(addprefix $(CLI_DIR)/,filter.c sock.c log.c ktls_attest_nl_gen.c)
+$(CLI_UNIT): selftests/host/cli_unit.c $(CLI_DEPS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(CLI_DIR) -O1 -g $(SANITIZE) $(WARN) -o $@ \
+		selftests/host/cli_unit.c $(CLI_UNIT_SRC) $(CLI_LIBS)
+
+cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
+
+userspace: $(SELFTEST_BINS) cli
+
+# --- installing the operator's tool ---------------------------------------
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+
+install: $(CLI_BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ktls-attest
+	$(INSTALL) -m 0644 Documentation/man/ktls-attest.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(CLI_DIR)/completion.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/ktls-attest
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ktls-attest \
+		$(DESTDIR)$(MANDIR)/man8/ktls-attest.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/ktls-attest
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 
@@ -143,6 +202,8 @@ gen:
 	tools/nlspec-gen $(NLSPEC) --mode uapi -o uapi/linux/ktls_attest_netlink.h
 	tools/nlspec-gen $(NLSPEC) --mode kernel-c -o kmod/netlink_gen.c
 	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
+	tools/nlspec-gen $(NLSPEC) --mode user-c -o tools/ktls-attest/ktls_attest_nl_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode user-h -o tools/ktls-attest/ktls_attest_nl_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
