@@ -75,8 +75,14 @@ static const char *katt_key_check_locked(struct katt_sock *ks, int optname,
 		return "the socket left the module's tables under kTLS";
 	if (katt_sock_publish_locked(ks))
 		return "no memory to wrap kTLS's tables";
-	/* counts what goes out from now on: only the module's records may */
-	if (*tx) {
+	/*
+	 * Counts what goes out from now on: until the first pass, only the
+	 * module's records may.  (A passed socket has sent the application's
+	 * own; a key call there is the application's attempt at a rekey,
+	 * which tls refuses.)
+	 */
+	if (*tx && (READ_ONCE(ks->state) == KTLS_ATTEST_STATE_ARMED ||
+		    READ_ONCE(ks->state) == KTLS_ATTEST_STATE_PENDING)) {
 		katt_sock_tx_seq_locked(ks, false);
 		if (katt_sock_tx_ahead_locked(ks))
 			return "application records went out around the gate";

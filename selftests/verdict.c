@@ -659,4 +659,29 @@ TEST_F(verdict, end_open_record_never_sent)
 	EXPECT_EQ(0, recv(pp->p, self->pr, 1, 0));
 }
 
+/*
+ * A key call on a passed socket that has sent data (an attempt at a rekey,
+ * which 6.1 kTLS refuses with EBUSY) is refused as on plain kTLS and the
+ * socket goes on: it is not taken for records sent around the gate.
+ * (Found by the kernel's tls.c, rekey_fail, through the gate.)
+ */
+TEST_F(verdict, rekey_attempt_after_data)
+{
+	struct katt_pair *pp = &self->pr[0];
+	char buf[100];
+
+	READY();
+	open_passed(_metadata, self->nl, pp, 0);
+	ASSERT_EQ(0, katt_pair_peer_rx(pp));
+	ASSERT_EQ(100, ktls_send_all(pp->g, pp, 100, 0));
+	ASSERT_EQ(100, ktls_recv_all(pp->p, buf, 100, 0));
+	EXPECT_EQ(-1, setsockopt(pp->g, SOL_TLS, TLS_TX, &pp->g2p.info,
+				 pp->g2p.len));
+	EXPECT_EQ(EBUSY, errno);
+	ktls_msleep(3 * HOLD_MS);
+	katt_expect_state(_metadata, pp->g, KTLS_ATTEST_STATE_PASSED, 1);
+	ASSERT_EQ(100, ktls_send_all(pp->g, buf, 100, 0));
+	EXPECT_EQ(100, ktls_recv_all(pp->p, buf, 100, 0));
+}
+
 TEST_HARNESS_MAIN
