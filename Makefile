@@ -66,7 +66,40 @@ $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
-userspace: $(SELFTEST_BINS)
+# --- libktls-attest (tools/lib/ktls-attest) ------------------------------
+
+LIB_DIR := tools/lib/ktls-attest
+LIB_OUT := $(B)/lib/
+LIB_SRCS := $(addprefix $(LIB_DIR)/,error.c keys.c prepare.c move.c binding.c \
+	io.c gate.c nl.c)
+LIB_HDRS := $(LIB_DIR)/ktls-attest.h $(LIB_DIR)/internal.h
+LIB_A := $(LIB_OUT)libktls-attest.a
+LIB_SO := $(LIB_OUT)libktls-attest.so
+LIB_PKGS := libssl libcrypto libnl-genl-3.0
+LIB_LDLIBS = $(call pc_libs,$(LIB_PKGS)) -lpthread
+
+.PHONY: lib install uninstall
+lib:
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT)
+$(LIB_A) $(LIB_SO): lib
+
+# host unit tests of the library: against the static library, and its
+# sources again with ASan and UBSan
+HOST_TESTS := $(B)/selftests/host/lib_unit $(B)/selftests/host/lib_unit-san
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+$(B)/selftests/host/lib_unit: selftests/host/lib_unit.c $(LIB_A) \
+		$(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ $< $(LIB_A) \
+		$(LIB_LDLIBS)
+$(B)/selftests/host/lib_unit-san: selftests/host/lib_unit.c $(LIB_SRCS) \
+		$(LIB_HDRS) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -O1 -g $(SAN) $(WARN) -o $@ \
+		$< $(LIB_SRCS) $(LIB_LDLIBS)
+
+userspace: lib $(SELFTEST_BINS) $(HOST_TESTS)
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 
