@@ -88,18 +88,29 @@ $(LIB_A) $(LIB_SO): lib
 HOST_TESTS := $(B)/selftests/host/lib_unit $(B)/selftests/host/lib_unit-san
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-$(B)/selftests/host/lib_unit: selftests/host/lib_unit.c $(LIB_A) \
+CERTS_LIB := selftests/lib/katt_certs.c selftests/lib/katt_certs.h
+$(B)/selftests/host/lib_unit: selftests/host/lib_unit.c $(LIB_A) $(CERTS_LIB) \
 		$(B)/ksft/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ $< $(LIB_A) \
-		$(LIB_LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iselftests $(CFLAGS) $(WARN) -o $@ \
+		$< selftests/lib/katt_certs.c $(LIB_A) $(LIB_LDLIBS)
 $(B)/selftests/host/lib_unit-san: selftests/host/lib_unit.c $(LIB_SRCS) \
-		$(LIB_HDRS) $(B)/ksft/kselftest_harness.h
+		$(LIB_HDRS) $(CERTS_LIB) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -O1 -g $(SAN) $(WARN) -o $@ \
-		$< $(LIB_SRCS) $(LIB_LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iselftests -O1 -g $(SAN) $(WARN) -o $@ \
+		$< selftests/lib/katt_certs.c $(LIB_SRCS) $(LIB_LDLIBS)
 
-userspace: lib $(SELFTEST_BINS) $(HOST_TESTS)
+# lib_openssl: the library against openssl s_server/s_client, in the VM
+PEER_LIB := selftests/lib/katt_peer.c selftests/lib/katt_peer.h
+$(B)/selftests/lib_openssl: selftests/lib_openssl.c $(LIB_A) $(CERTS_LIB) \
+		$(PEER_LIB) $(KTLS_LIB) $(KATT_NL_LIB) $(KATT_TEST_LIB) \
+		selftests/lib/katt_agentctl.c selftests/lib/katt_agentctl.h \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
+
+userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 

@@ -31,10 +31,10 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "kselftest_harness.h"
 #include "internal.h"
+#include "lib/katt_certs.h"
 
 /* --- RFC 8448, section 3 ------------------------------------------------- */
 
@@ -256,63 +256,6 @@ TEST(mode_names)
 	EXPECT_STREQ("?", ktls_attest_state_name(99));
 }
 
-/* --- certificates, made here ------------------------------------------------ */
-
-struct ident {
-	EVP_PKEY *key;
-	X509 *cert;
-};
-
-/* A P-256 key and a certificate for it, signed by @issuer (NULL: itself). */
-static int ident_make(struct ident *id, const char *cn,
-		      const struct ident *issuer)
-{
-	X509_EXTENSION *ext;
-	X509_NAME *name;
-
-	id->key = EVP_EC_gen("P-256");
-	id->cert = X509_new();
-	if (!id->key || !id->cert)
-		return -ENOMEM;
-	X509_set_version(id->cert, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(id->cert), rand() + 1);
-	X509_gmtime_adj(X509_getm_notBefore(id->cert), -60);
-	X509_gmtime_adj(X509_getm_notAfter(id->cert), 3600);
-	X509_set_pubkey(id->cert, id->key);
-	name = X509_get_subject_name(id->cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(id->cert, issuer ?
-			     X509_get_subject_name(issuer->cert) : name);
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-				  issuer ? "critical,CA:FALSE" :
-					   "critical,CA:TRUE");
-	if (!ext || !X509_add_ext(id->cert, ext, -1)) {
-		X509_EXTENSION_free(ext);
-		return -EINVAL;
-	}
-	X509_EXTENSION_free(ext);
-	if (!X509_sign(id->cert, issuer ? issuer->key : id->key, EVP_sha256()))
-		return -EINVAL;
-	return 0;
-}
-
-static void ident_free(struct ident *id)
-{
-	EVP_PKEY_free(id->key);
-	X509_free(id->cert);
-}
-
-static void spki_sha256(X509 *cert, unsigned char out[32])
-{
-	unsigned char *der = NULL;
-	unsigned int len = 0;
-	int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-
-	EVP_Digest(der, n, out, &len, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-}
-
 /* --- in-process handshakes -------------------------------------------------- */
 
 struct hs_opts {
@@ -328,7 +271,7 @@ struct hs_opts {
 };
 
 struct hs {
-	struct ident ca, srv, cli;
+	struct katt_ident ca, srv, cli;
 	SSL_CTX *sctx, *cctx;
 	SSL *s, *c;
 	int sfd, cfd;
@@ -359,9 +302,9 @@ static void hs_free(struct hs *h)
 	SSL_free(h->c);
 	SSL_CTX_free(h->sctx);
 	SSL_CTX_free(h->cctx);
-	ident_free(&h->ca);
-	ident_free(&h->srv);
-	ident_free(&h->cli);
+	katt_ident_free(&h->ca);
+	katt_ident_free(&h->srv);
+	katt_ident_free(&h->cli);
 	if (h->sfd >= 0)
 		close(h->sfd);
 	if (h->cfd >= 0)
@@ -400,9 +343,9 @@ static int hs_open(struct hs *h, const struct hs_opts *o)
 
 	memset(h, 0, sizeof(*h));
 	h->sfd = h->cfd = -1;
-	if (ident_make(&h->ca, "ca", NULL) ||
-	    ident_make(&h->srv, "server", &h->ca) ||
-	    ident_make(&h->cli, "client", &h->ca))
+	if (katt_ident_make(&h->ca, "ca", NULL) ||
+	    katt_ident_make(&h->srv, "server", &h->ca) ||
+	    katt_ident_make(&h->cli, "client", &h->ca))
 		return -ENOMEM;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
 		return -errno;
@@ -996,8 +939,8 @@ static void check_binding(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, memcmp(want, bs.exporter, 32));
 	EXPECT_EQ(0, bs.reserved);
 	/* key hashes: each end's local is the other's peer, or zero */
-	spki_sha256(h.srv.cert, srv_key);
-	spki_sha256(h.cli.cert, cli_key);
+	katt_spki_sha256(h.srv.cert, srv_key);
+	katt_spki_sha256(h.cli.cert, cli_key);
 	EXPECT_EQ(0, memcmp(bs.local_key_sha256, srv_key, 32));
 	EXPECT_EQ(0, memcmp(bcl.peer_key_sha256, srv_key, 32));
 	memset(want, 0, 32);

@@ -251,10 +251,19 @@ ssize_t ktls_attest_recv(struct ktls_attest *ka, void *buf, size_t len,
 		/* a control record: all of it, into ka->ctl */
 		got = n < KATT_CTL_MAX ? n : KATT_CTL_MAX;
 		memcpy(ka->ctl, buf, got);
+		/*
+		 * The rest of it, if @len was short: kTLS has decrypted the
+		 * whole record, so the rest is there (no wait); a record
+		 * that ends without MSG_EOR ends at EAGAIN.
+		 */
 		while (!eor && got < KATT_CTL_MAX) {
 			more = katt_recv_record(ka->fd, ka->ctl + got,
-						KATT_CTL_MAX - got, 0, &t2,
-						&eor);
+						KATT_CTL_MAX - got, MSG_DONTWAIT,
+						&t2, &eor);
+			if (more == -EAGAIN) {
+				eor = true;
+				break;
+			}
 			if (more < 0)
 				return katt_gate_err(ka, more, "receive");
 			if (t2 != type || !more)
