@@ -110,7 +110,46 @@ $(B)/selftests/lib_openssl: selftests/lib_openssl.c $(LIB_A) $(CERTS_LIB) \
 	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
 
-userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl
+# --- the example programs (tools/examples) -------------------------------
+
+EX_DIR := tools/examples
+EX_PROGS := $(B)/tools/ktls-attest-server $(B)/tools/ktls-attest-client
+EX_COMMON := $(EX_DIR)/common.c $(EX_DIR)/common.h
+$(EX_PROGS): $(B)/tools/%: $(EX_DIR)/%.c $(EX_COMMON) $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ $< \
+		$(EX_DIR)/common.c $(LIB_A) $(LIB_LDLIBS) $(call pc_libs,jansson)
+
+# examples: the example programs in two namespaces, in the VM
+$(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(KTLS_LIB) $(KATT_RELAY_LIB) \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
+
+userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
+	$(EX_PROGS) $(B)/selftests/examples
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
+# and static, pkg-config file), the example programs, the certificate
+# script and their man pages.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+MAN1 := $(wildcard Documentation/man/*.1)
+install: lib $(EX_PROGS)
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT) PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) install
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(EX_PROGS) $(EX_DIR)/ktls-attest-certs $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+uninstall:
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT) PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) uninstall
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,ktls-attest-server \
+		ktls-attest-client ktls-attest-certs) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 

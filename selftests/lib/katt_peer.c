@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,12 @@ static long long now_ms(void)
 int katt_peer_start(struct katt_peer *p, char *const argv[],
 		    char *const envp[], const char *err_path)
 {
+	return katt_peer_start_in(p, argv, envp, err_path, -1);
+}
+
+int katt_peer_start_in(struct katt_peer *p, char *const argv[],
+		       char *const envp[], const char *err_path, int netns_fd)
+{
 	int in[2], out[2], err, i;
 	pid_t pid;
 
@@ -63,6 +70,8 @@ int katt_peer_start(struct katt_peer *p, char *const argv[],
 		int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET))
+			_exit(125);
 		if (efd < 0 || dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(efd, 2) < 0)
 			_exit(126);
@@ -155,6 +164,20 @@ const char *katt_peer_stderr(struct katt_peer *p, char *buf, size_t size)
 	return buf;
 }
 
+int katt_peer_wait_stderr(struct katt_peer *p, const char *want,
+			  int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	char buf[8192];
+
+	do {
+		if (strstr(katt_peer_stderr(p, buf, sizeof(buf)), want))
+			return 0;
+		poll(NULL, 0, 20);
+	} while (now_ms() < end);
+	return -ETIMEDOUT;
+}
+
 int katt_peer_expect(struct katt_peer *p, const char *want, char *buf,
 		     size_t size, int timeout_ms)
 {
@@ -167,11 +190,15 @@ int katt_peer_expect(struct katt_peer *p, const char *want, char *buf,
 	for (;;) {
 		if (strstr(buf, want))
 			return 0;
-		left = end - now_ms();
-		if (left <= 0 || len + 1 >= size)
+		if (len + 1 >= size)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, left) <= 0)
+		left = end - now_ms();
+		/* what is there already is read even at the deadline */
+		if (poll(&pfd, 1, left > 0 ? left : 0) <= 0) {
+			if (now_ms() >= end)
+				return -ETIMEDOUT;
 			continue;
+		}
 		n = read(p->out, buf + len, size - 1 - len);
 		if (n < 0 && errno == EAGAIN)
 			continue;

@@ -35,6 +35,12 @@ struct katt_peer {
  */
 int katt_peer_start(struct katt_peer *p, char *const argv[],
 		    char *const envp[], const char *err_path);
+/* The same in the network namespace @netns_fd (-1: the caller's). */
+int katt_peer_start_in(struct katt_peer *p, char *const argv[],
+		       char *const envp[], const char *err_path, int netns_fd);
+/* Until its stderr has @want in it, or @timeout_ms; 0 or -ETIMEDOUT. */
+int katt_peer_wait_stderr(struct katt_peer *p, const char *want,
+			  int timeout_ms);
 /* Waits up to @timeout_ms for its exit; its exit status, or -ETIMEDOUT
  * (then it is killed) or -ECHILD (killed by a signal).
  */
