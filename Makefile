@@ -160,13 +160,30 @@ $(BENCH_BIN): tools/bench/gate-bench.c $(KTLS_LIB) $(KATT_NL_LIB) \
 	$(CC) $(CPPFLAGS) -Iselftests/lib $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(call pc_libs,libnl-genl-3.0) -lpthread -lm
 
-bench-build: $(BENCH_BIN)
+# the library benchmark's operator: passes every round at once
+AUTOPASS := $(B)/bench/katt-autopass
+$(AUTOPASS): tools/bench/katt-autopass.c $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iselftests/lib $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(call pc_libs,libnl-genl-3.0)
 
-# Boots the test VM once and prints the table (about 2.5 minutes).
+bench-build: $(BENCH_BIN) $(AUTOPASS) $(EX_PROGS)
+
+# Boots the test VM twice: gate-bench (the gate against plain kTLS, about
+# 2.5 minutes), then lib-bench (the example programs through the library
+# against userspace OpenSSL, about 5 minutes).  BENCH_ARGS go to
+# gate-bench, LIB_BENCH_ARGS to lib-bench; bench-lib runs only the latter.
 BENCH_ARGS ?=
+LIB_BENCH_ARGS ?=
+.PHONY: bench-lib
 bench: deps
-	$(MAKE) module bench-build
+	$(MAKE) module userspace bench-build
 	tools/bench/run $(BENCH_ARGS)
+	tools/bench/lib-run $(LIB_BENCH_ARGS)
+bench-lib: deps
+	$(MAKE) module userspace bench-build
+	tools/bench/lib-run $(LIB_BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
 
