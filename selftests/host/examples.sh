@@ -25,7 +25,7 @@ cleanup()
 trap cleanup EXIT
 
 ktap_header
-ktap_plan 12
+ktap_plan 14
 
 status=0
 for m in Documentation/man/ktls-attest-server.1 Documentation/man/ktls-attest-client.1 \
@@ -148,5 +148,41 @@ ktap_result $? "--stats: JSON with every timing and each command"
 $cli -m userspace --ca "$tmp/c/ca.pem" 127.0.0.1 "$port" ping >/dev/null 2>"$tmp/cli.err"
 [ $? -eq 1 ] && grep -q "cannot connect to 127.0.0.1 port $port" "$tmp/cli.err"
 ktap_result $? "no server: exit status 1, cannot connect"
+
+# neither end asks for attestation: plain OpenSSL peers at either end
+mkfifo "$tmp/s_in"
+openssl s_server -4 -accept "$port" -naccept 1 -quiet -cert "$tmp/c/server.pem" \
+	-key "$tmp/c/server.key" < "$tmp/s_in" > "$tmp/s_out" 2>"$tmp/s_err" &
+pids+=($!)
+exec 4> "$tmp/s_in"
+for _ in $(seq 100); do
+	ss -Htln "sport = :$port" 2>/dev/null | grep -q . && break
+	sleep 0.05
+done
+$cli -m userspace --ca "$tmp/c/ca.pem" 127.0.0.1 "$port" ping > "$tmp/cli.out" 2>"$tmp/cli.err" &
+cpid=$!
+for _ in $(seq 200); do
+	grep -q ping "$tmp/s_out" 2>/dev/null && break
+	sleep 0.05
+done
+echo pong >&4
+wait $cpid
+rc=$?
+exec 4>&-
+wait "${pids[-1]}"
+[ $rc -eq 0 ] && [ "$(cat "$tmp/cli.out")" = pong ] && [ "$(cat "$tmp/s_out")" = ping ]
+status=$?
+[ $status -eq 0 ] || { echo "# client exit $rc"; sed 's/^/# /' "$tmp/cli.err" "$tmp/s_err"; }
+ktap_result $status "userspace client and openssl s_server: the command and its answer"
+
+start_server
+out=$( (echo ping; sleep 1; echo quit; sleep 1) | openssl s_client -quiet \
+	-connect 127.0.0.1:"$port" -CAfile "$tmp/c/ca.pem" 2>/dev/null)
+wait "${pids[-1]}"
+status=$?
+[ $status -eq 0 ] && [ "$out" = $'pong\nbye' ]
+status=$?
+[ $status -eq 0 ] || { echo "# s_client got: $out"; sed 's/^/# /' "$tmp/srv.err"; }
+ktap_result $status "userspace server and openssl s_client: answers, clean end"
 
 ktap_exit
