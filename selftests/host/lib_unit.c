@@ -886,8 +886,11 @@ TEST(prepare_errors)
 /* Without the message callback: tickets off, sequence numbers 0. */
 TEST(no_msg_callback)
 {
-	const struct hs_opts o = {
-		.tickets = 2, .flags = KTLS_ATTEST_F_NO_MSG_CALLBACK,
+	const struct hs_opts o = { .tickets = 2, .no_prepare = true };
+	struct ktls_attest_opts ko = {
+		.mode = KTLS_ATTEST_MODE_GATED,
+		.flags = KTLS_ATTEST_F_NO_MSG_CALLBACK |
+			 KTLS_ATTEST_F_OPENSSL_KTLS,
 	};
 	struct katt_crypto stx, srx, crx, ctx;
 	unsigned char buf[4096], last[256];
@@ -897,7 +900,13 @@ TEST(no_msg_callback)
 	struct hs h;
 
 	ASSERT_EQ(0, hs_open(&h, &o));
+	/* the program's own callback, set before prepare: left alone */
+	SSL_set_msg_callback(h.c, app_msg);
+	SSL_set_msg_callback_arg(h.c, &h.app_msgs);
+	ASSERT_EQ(0, ktls_attest_prepare(h.s, &ko, &h.ks));
+	ASSERT_EQ(0, ktls_attest_prepare(h.c, &ko, &h.kc));
 	ASSERT_EQ(0, hs_handshake(&h));
+	EXPECT_LT(0, h.app_msgs) TH_LOG("app_msgs %d", h.app_msgs);
 	EXPECT_EQ(0, SSL_get_num_tickets(h.s));
 	ASSERT_EQ(0, katt_move_plan(h.ks, &stx, &srx))
 		TH_LOG("%s", ktls_attest_strerror(h.ks));

@@ -404,11 +404,13 @@ int ktls_attest_prepare(SSL *ssl, const struct ktls_attest_opts *opts,
 	if (ka->mode == KTLS_ATTEST_MODE_USERSPACE)
 		goto out;
 
-	if (ka->flags & KTLS_ATTEST_F_NO_MSG_CALLBACK)
+	if (ka->flags & KTLS_ATTEST_F_NO_MSG_CALLBACK) {
+		/* the program's callback and its argument stay as they are */
 		ka->flags |= KTLS_ATTEST_F_NO_TICKETS;
-	else
+	} else {
 		SSL_set_msg_callback(ssl, katt_msg_cb);
-	SSL_set_msg_callback_arg(ssl, ka);
+		SSL_set_msg_callback_arg(ssl, ka);
+	}
 	if ((ka->flags & KTLS_ATTEST_F_NO_TICKETS) &&
 	    !SSL_set_num_tickets(ssl, 0)) {
 		ret = katt_err(ka, -EINVAL, "SSL_set_num_tickets(0) failed");
@@ -431,8 +433,10 @@ out:
 	return 0;
 
 out_err:
-	SSL_set_msg_callback(ssl, NULL);
-	SSL_set_msg_callback_arg(ssl, NULL);
+	if (!(ka->flags & KTLS_ATTEST_F_NO_MSG_CALLBACK)) {
+		SSL_set_msg_callback(ssl, NULL);
+		SSL_set_msg_callback_arg(ssl, NULL);
+	}
 	SSL_set_ex_data(ssl, katt_ssl_index, NULL);
 	katt_free(ka);
 	return ret;
