@@ -116,7 +116,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 
-install: $(CLI_BIN)
+install-cli: $(CLI_BIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ktls-attest
@@ -124,10 +124,96 @@ install: $(CLI_BIN)
 	$(INSTALL) -m 0644 $(CLI_DIR)/completion.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/ktls-attest
 
-uninstall:
+uninstall-cli:
 	rm -f $(DESTDIR)$(BINDIR)/ktls-attest \
 		$(DESTDIR)$(MANDIR)/man8/ktls-attest.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/ktls-attest
+
+# --- libktls-attest (tools/lib/ktls-attest) ------------------------------
+
+LIB_DIR := tools/lib/ktls-attest
+LIB_OUT := $(B)/lib/
+LIB_SRCS := $(addprefix $(LIB_DIR)/,error.c keys.c prepare.c move.c binding.c \
+	io.c gate.c nl.c)
+LIB_HDRS := $(LIB_DIR)/ktls-attest.h $(LIB_DIR)/internal.h
+LIB_A := $(LIB_OUT)libktls-attest.a
+LIB_SO := $(LIB_OUT)libktls-attest.so
+LIB_PKGS := libssl libcrypto libnl-genl-3.0
+LIB_LDLIBS = $(call pc_libs,$(LIB_PKGS)) -lpthread
+
+.PHONY: lib install uninstall install-cli uninstall-cli install-lib uninstall-lib
+lib:
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT)
+$(LIB_A) $(LIB_SO): lib
+
+# host unit tests of the library: against the static library, and its
+# sources again with ASan and UBSan
+HOST_TESTS := $(B)/selftests/host/lib_unit $(B)/selftests/host/lib_unit-san
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+CERTS_LIB := selftests/lib/katt_certs.c selftests/lib/katt_certs.h
+$(B)/selftests/host/lib_unit: selftests/host/lib_unit.c $(LIB_A) $(CERTS_LIB) \
+		$(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iselftests $(CFLAGS) $(WARN) -o $@ \
+		$< selftests/lib/katt_certs.c $(LIB_A) $(LIB_LDLIBS)
+$(B)/selftests/host/lib_unit-san: selftests/host/lib_unit.c $(LIB_SRCS) \
+		$(LIB_HDRS) $(CERTS_LIB) $(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iselftests -O1 -g $(SAN) $(WARN) -o $@ \
+		$< selftests/lib/katt_certs.c $(LIB_SRCS) $(LIB_LDLIBS)
+
+# lib_openssl: the library against openssl s_server/s_client, in the VM
+PEER_LIB := selftests/lib/katt_peer.c selftests/lib/katt_peer.h
+$(B)/selftests/lib_openssl: selftests/lib_openssl.c $(LIB_A) $(CERTS_LIB) \
+		$(PEER_LIB) $(KTLS_LIB) $(KATT_NL_LIB) $(KATT_TEST_LIB) \
+		selftests/lib/katt_agentctl.c selftests/lib/katt_agentctl.h \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
+
+# --- the example programs (tools/examples) -------------------------------
+
+EX_DIR := tools/examples
+EX_PROGS := $(B)/tools/ktls-attest-server $(B)/tools/ktls-attest-client
+EX_COMMON := $(EX_DIR)/common.c $(EX_DIR)/common.h
+$(EX_PROGS): $(B)/tools/%: $(EX_DIR)/%.c $(EX_COMMON) $(LIB_A) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ $< \
+		$(EX_DIR)/common.c $(LIB_A) $(LIB_LDLIBS) $(call pc_libs,jansson)
+
+# examples: the example programs in two namespaces, in the VM
+$(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(KTLS_LIB) $(KATT_RELAY_LIB) \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
+
+userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
+	$(EX_PROGS) $(B)/selftests/examples
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
+# and static, pkg-config file), the example programs, the certificate
+# script and their man pages.
+MAN1 := $(wildcard Documentation/man/*.1)
+install-lib: lib $(EX_PROGS)
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT) PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) install
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(EX_PROGS) $(EX_DIR)/ktls-attest-certs $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+uninstall-lib:
+	$(MAKE) -C $(LIB_DIR) OUTPUT=$(CURDIR)/$(LIB_OUT) PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR) uninstall
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,ktls-attest-server \
+		ktls-attest-client ktls-attest-certs) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+
+# make install: the operator's tool, the library and the example programs
+install: install-cli install-lib
+uninstall: uninstall-cli uninstall-lib
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 
@@ -138,13 +224,30 @@ $(BENCH_BIN): tools/bench/gate-bench.c $(KTLS_LIB) $(KATT_NL_LIB) \
 	$(CC) $(CPPFLAGS) -Iselftests/lib $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(call pc_libs,libnl-genl-3.0) -lpthread -lm
 
-bench-build: $(BENCH_BIN)
+# the library benchmark's operator: passes every round at once
+AUTOPASS := $(B)/bench/katt-autopass
+$(AUTOPASS): tools/bench/katt-autopass.c $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iselftests/lib $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(call pc_libs,libnl-genl-3.0)
 
-# Boots the test VM once and prints the table (about 2.5 minutes).
+bench-build: $(BENCH_BIN) $(AUTOPASS) $(EX_PROGS)
+
+# Boots the test VM twice: gate-bench (the gate against plain kTLS, about
+# 2.5 minutes), then lib-bench (the example programs through the library
+# against userspace OpenSSL, about 5 minutes).  BENCH_ARGS go to
+# gate-bench, LIB_BENCH_ARGS to lib-bench; bench-lib runs only the latter.
 BENCH_ARGS ?=
+LIB_BENCH_ARGS ?=
+.PHONY: bench-lib
 bench: deps
-	$(MAKE) module bench-build
+	$(MAKE) module userspace bench-build
 	tools/bench/run $(BENCH_ARGS)
+	tools/bench/lib-run $(LIB_BENCH_ARGS)
+bench-lib: deps
+	$(MAKE) module userspace bench-build
+	tools/bench/lib-run $(LIB_BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
 

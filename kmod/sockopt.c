@@ -73,7 +73,8 @@ static int katt_set_policy(struct katt_sock *ks, sockptr_t optval,
 
 #define KATT_BINDING_FLAGS_ALL (KTLS_ATTEST_BINDING_LOCAL_KEY | \
 				KTLS_ATTEST_BINDING_PEER_KEY | \
-				KTLS_ATTEST_BINDING_TLS_SERVER)
+				KTLS_ATTEST_BINDING_TLS_SERVER | \
+				KTLS_ATTEST_BINDING_PEER_VERIFIED)
 
 /* The binding is a secret: the copy on the stack is wiped. */
 static int katt_set_binding(struct katt_sock *ks, sockptr_t optval,
@@ -97,6 +98,10 @@ static int katt_set_binding(struct katt_sock *ks, sockptr_t optval,
 		goto out_wipe;
 	if (!(b.flags & KTLS_ATTEST_BINDING_PEER_KEY) &&
 	    memchr_inv(b.peer_key_sha256, 0, sizeof(b.peer_key_sha256)))
+		goto out_wipe;
+	/* a verified peer has a key */
+	if ((b.flags & KTLS_ATTEST_BINDING_PEER_VERIFIED) &&
+	    !(b.flags & KTLS_ATTEST_BINDING_PEER_KEY))
 		goto out_wipe;
 	err = katt_gate_set_binding(ks, &b);
 out_wipe:

@@ -253,7 +253,8 @@ static int end_prepare(struct conn *c, int i, const struct end_opts *o)
 
 /*
  * Both ends share the exporter; each end's local key is the other's peer;
- * the accepting end is the TLS server.
+ * the accepting end is the TLS server, and the connecting end verified
+ * its certificate (so every round-start check covers PEER_VERIFIED too).
  */
 static void conn_binding(struct env *e, struct conn *c)
 {
@@ -266,7 +267,8 @@ static void conn_binding(struct env *e, struct conn *c)
 		memset(b, 0, sizeof(*b));
 		b->flags = KTLS_ATTEST_BINDING_LOCAL_KEY |
 			   KTLS_ATTEST_BINDING_PEER_KEY |
-			   (i ? KTLS_ATTEST_BINDING_TLS_SERVER : 0);
+			   (i ? KTLS_ATTEST_BINDING_TLS_SERVER :
+				KTLS_ATTEST_BINDING_PEER_VERIFIED);
 		ktls_fill(b->exporter, sizeof(b->exporter), seed);
 		ktls_fill(b->local_key_sha256, sizeof(b->local_key_sha256),
 			  seed + 1 + i);
@@ -1156,7 +1158,16 @@ TEST_F(xport, binding_option)
 	EXPECT_EQ(EINVAL, binding_errno(fd, big, sizeof(b) + 1));
 	EXPECT_EQ(EINVAL, binding_errno(fd, &b, 0));
 	bad = b;
-	bad.flags |= 0x8;
+	bad.flags |= 0x10;
+	EXPECT_EQ(EINVAL, binding_errno(fd, &bad, sizeof(bad)));
+	/* a verified peer without a peer key */
+	bad = b;
+	bad.flags = KTLS_ATTEST_BINDING_LOCAL_KEY |
+		    KTLS_ATTEST_BINDING_PEER_VERIFIED;
+	memset(bad.peer_key_sha256, 0, sizeof(bad.peer_key_sha256));
+	EXPECT_EQ(EINVAL, binding_errno(fd, &bad, sizeof(bad)));
+	bad.flags = KTLS_ATTEST_BINDING_PEER_VERIFIED;
+	memset(bad.local_key_sha256, 0, sizeof(bad.local_key_sha256));
 	EXPECT_EQ(EINVAL, binding_errno(fd, &bad, sizeof(bad)));
 	bad.flags = b.flags | 0x80000000;
 	EXPECT_EQ(EINVAL, binding_errno(fd, &bad, sizeof(bad)));
@@ -1288,6 +1299,41 @@ TEST_F(xport, round_start_needs_keys_and_binding)
 	set_key(_metadata, &c[2], 0, TLS_TX);
 	expect_round(_metadata, e, &c[2], 0, 1, ST_PENDING);
 	expect_quiet(_metadata, ag, 0, "one round-start each");
+}
+
+/*
+ * PEER_VERIFIED reaches the agent as it was set, with or without the
+ * other flags, and a binding without it has none.
+ */
+TEST_F(xport, peer_verified_flag)
+{
+	static const uint32_t flags[] = {
+		KTLS_ATTEST_BINDING_PEER_KEY | KTLS_ATTEST_BINDING_PEER_VERIFIED,
+		KTLS_ATTEST_BINDING_LOCAL_KEY | KTLS_ATTEST_BINDING_PEER_KEY |
+			KTLS_ATTEST_BINDING_PEER_VERIFIED |
+			KTLS_ATTEST_BINDING_TLS_SERVER,
+		KTLS_ATTEST_BINDING_PEER_KEY,
+	};
+	const struct end_opts o = { .no_binding = true };
+	struct env *e = &self->e;
+	struct katt_agent_ev ev;
+	unsigned int i;
+
+	READY();
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		struct conn *c = &e->c[i];
+
+		conn_open(_metadata, e, c, &o, &plain_end);
+		c->bind[0].flags = flags[i];
+		if (!(flags[i] & KTLS_ATTEST_BINDING_LOCAL_KEY))
+			memset(c->bind[0].local_key_sha256, 0,
+			       KTLS_ATTEST_KEY_HASH_LEN);
+		ASSERT_EQ(0, set_binding(c->fd[0], &c->bind[0]));
+		expect_round_ev(_metadata, e, c, 0, 1, ST_PENDING, &ev);
+		EXPECT_EQ(flags[i], ev.bflags);
+		EXPECT_EQ(!!(flags[i] & KTLS_ATTEST_BINDING_PEER_VERIFIED),
+			  !!(ev.bflags & KTLS_ATTEST_BINDING_PEER_VERIFIED));
+	}
 }
 
 /* The errors of msg-send, from the registered agent; nothing goes out. */

@@ -68,6 +68,12 @@
 #define KTLS_ATTEST_BINDING_LOCAL_KEY	0x1	/* local_key_sha256 is set */
 #define KTLS_ATTEST_BINDING_PEER_KEY	0x2	/* peer_key_sha256 is set */
 #define KTLS_ATTEST_BINDING_TLS_SERVER	0x4	/* this end is the TLS server */
+/*
+ * The application verified the peer's certificate (a chain to a trust
+ * anchor it accepts); only with KTLS_ATTEST_BINDING_PEER_KEY.  A peer key
+ * hash alone says which key the peer used, not that anyone checked it.
+ */
+#define KTLS_ATTEST_BINDING_PEER_VERIFIED	0x8
 
 struct ktls_attest_binding {
 	__u32 flags;		/* KTLS_ATTEST_BINDING_* */

@@ -146,8 +146,9 @@ enum ktls_attest_policy_flags {
  * @KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY: binary, 32..32 bytes; SHA-256 of the
  *   peer's TLS public key, if the application gave it.
  * @KTLS_ATTEST_A_SOCK_BINDING_FLAGS: u32; KTLS_ATTEST_BINDING_* flags of the
- *   binding: which key hashes are given, and whether this end is the TLS
- *   server.
+ *   binding: which key hashes are given, whether this end is the TLS server,
+ *   and whether the application verified the peer's certificate (PEER_VERIFIED,
+ *   only with PEER_KEY).
  * @KTLS_ATTEST_A_SOCK_MSG_DATA: binary, 1..32768 bytes, may repeat; A piece of
  *   an attestation message; the message is the concatenation of the pieces, in
  *   order, 1 to 65536 bytes in all.
