@@ -66,7 +66,21 @@ $(B)/selftests/%: selftests/%.c $(B)/ksft/kselftest_harness.h \
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(filter %.c,$^) $(LDLIBS)
 
-userspace: $(SELFTEST_BINS)
+# --- the kernel's own kTLS selftest ----------------------------------------
+
+# tools/testing/selftests/net/tls.c as the kernel's net/Makefile builds it
+# (-Wall -Wl,--no-as-needed -O2 -g; the uAPI headers are Debian's
+# linux-libc-dev of the same version), unmodified, next to the
+# ../kselftest_harness.h it includes; with the compat header that supplies
+# two helpers Debian's 6.1 copy calls but does not have (it says which).
+KSFT_TLS := $(B)/ksft/net/tls
+$(KSFT_TLS): $(B)/ksft/net/tls.c selftests/ksft_tls_compat.h \
+		$(B)/ksft/kselftest_harness.h $(B)/ksft/kselftest.h
+	$(CC) -Wall -Wl,--no-as-needed -O2 -g \
+		-include selftests/ksft_tls_compat.h -o $@ $<
+
+KSFT_TLS_BINS := $(KSFT_TLS)
+userspace: $(SELFTEST_BINS) $(KSFT_TLS_BINS)
 
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 
@@ -97,15 +111,18 @@ module:
 	@test -n "$(KVER)" || { tools/kver; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# kselftest_harness.h and kselftest.h come from the distribution's kernel
-# source at build time; no kernel file is kept in this repository.
-$(B)/ksft/kselftest_harness.h:
+# kselftest_harness.h and kselftest.h, and the kernel's own kTLS selftest
+# net/tls.c, come from the distribution's kernel source at build time (one
+# pass over the tarball); no kernel file is kept in this repository.
+KSFT_FILES := $(addprefix $(B)/ksft/,kselftest_harness.h kselftest.h net/tls.c)
+$(KSFT_FILES) &:
 	@test -n "$(KSRC_TAR)" || { echo "missing Debian package: linux-source-6.1"; exit 1; }
 	@mkdir -p $(B)/ksft
 	tar -xJf $(KSRC_TAR) -C $(B)/ksft --strip-components=4 --wildcards \
 		'*/tools/testing/selftests/kselftest_harness.h' \
-		'*/tools/testing/selftests/kselftest.h'
-	@touch $@
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/net/tls.c'
+	@touch $(KSFT_FILES)
 
 # checkpatch.pl and its data files, from the same kernel source package
 CHECKPATCH := $(B)/ksrc/scripts/checkpatch.pl
