@@ -8,6 +8,9 @@
 #   make style      checkpatch and sparse on the module
 #   make bench      build the module and the benchmark, run it in the test VM
 #                   (not part of check; BENCH_ARGS go to gate-bench)
+#   make ksft-tls   the kernel's own kTLS selftest, all of it, through the
+#                   gate in the test VM (check runs two of its variants;
+#                   KSFT_TLS_ARGS go to selftests/ksft-tls, e.g. --plain)
 #
 # KVER / KDIR default to the newest installed kernel that has both an image
 # and headers (tools/kver); override either on the command line.
@@ -23,7 +26,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build clean
+	bench bench-build ksft-tls clean
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -116,6 +119,16 @@ bench: deps
 	tools/bench/run $(BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
+
+# The whole of tools/testing/selftests/net/tls.c through the gate, in one
+# boot of the test VM (about 9 minutes; make check runs the variants
+# 12_aes_gcm and 13_aes_gcm of it).  KSFT_TLS_ARGS=--plain: plain kTLS, the
+# baseline.
+KSFT_TLS_ARGS ?=
+ksft-tls: deps
+	$(MAKE) module userspace
+	tools/vm/run -t 3600 --cmdline slub_debug=FZPU -- sh -c 'modprobe tls && \
+		insmod kmod/ktls_attest.ko && selftests/ksft-tls $(KSFT_TLS_ARGS)'
 
 # Installs what is missing first (Debian 12, as root), then builds with the
 # freshly installed tools and libraries, then runs selftests/check.
