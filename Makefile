@@ -10,6 +10,9 @@
 #                   completion (PREFIX=/usr/local, DESTDIR=; uninstall too)
 #   make bench      build the module and the benchmark, run it in the test VM
 #                   (not part of check; BENCH_ARGS go to gate-bench)
+#   make ksft-tls   the kernel's own kTLS selftest, all of it, through the
+#                   gate in the test VM (check runs two of its variants;
+#                   KSFT_TLS_ARGS go to selftests/ksft-tls, e.g. --plain)
 #
 # KVER / KDIR default to the newest installed kernel that has both an image
 # and headers (tools/kver); override either on the command line.
@@ -25,7 +28,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build clean cli install uninstall
+	bench bench-build ksft-tls clean cli install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -215,6 +218,38 @@ uninstall-lib:
 install: install-cli install-lib
 uninstall: uninstall-cli uninstall-lib
 
+# --- the kernel's own kTLS selftest, through the gate (selftests/ksft-tls) --
+
+# tools/testing/selftests/net/tls.c as the kernel's net/Makefile builds it
+# (-Wall -Wl,--no-as-needed -O2 -g; the uAPI headers are Debian's
+# linux-libc-dev of the same version), unmodified, next to the
+# ../kselftest_harness.h it includes; with the compat header that supplies
+# two helpers Debian's 6.1 copy calls but does not have (it says which).
+KSFT_TLS := $(B)/ksft/net/tls
+$(KSFT_TLS): $(B)/ksft/net/tls.c selftests/ksft_tls_compat.h \
+		$(B)/ksft/kselftest_harness.h $(B)/ksft/kselftest.h
+	$(CC) -Wall -Wl,--no-as-needed -O2 -g \
+		-include selftests/ksft_tls_compat.h -o $@ $<
+
+# LD_PRELOAD shim that arms every socket of it and passes it
+KSFT_TLS_SHIM := $(B)/selftests/ktls_passed_shim.so
+$(KSFT_TLS_SHIM): selftests/ktls_passed_shim.c $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden \
+		-o $@ $(filter %.c,$^) $(call pc_libs,libnl-genl-3.0) -ldl
+
+# LD_PRELOAD shim that gives 6.1's harness what it lacks: leaving tests
+# out by name, another per-test timeout
+KSFT_HARNESS_SHIM := $(B)/selftests/ksft_harness_shim.so
+$(KSFT_HARNESS_SHIM): selftests/ksft_harness_shim.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden \
+		-o $@ $< -ldl
+
+KSFT_TLS_BINS := $(KSFT_TLS) $(KSFT_TLS_SHIM) $(KSFT_HARNESS_SHIM)
+userspace: $(SELFTEST_BINS) $(KSFT_TLS_BINS)
+
 # --- benchmark (not a test: numbers go to Documentation/benchmarks.rst) ---
 
 BENCH_BIN := $(B)/bench/gate-bench
@@ -251,6 +286,16 @@ bench-lib: deps
 
 # --- tests ----------------------------------------------------------------
 
+# The whole of tools/testing/selftests/net/tls.c through the gate, in one
+# boot of the test VM (about 9 minutes; make check runs the variants
+# 12_aes_gcm and 13_aes_gcm of it).  KSFT_TLS_ARGS=--plain: plain kTLS, the
+# baseline.
+KSFT_TLS_ARGS ?=
+ksft-tls: deps
+	$(MAKE) module userspace
+	tools/vm/run -t 3600 --cmdline slub_debug=FZPU -- sh -c 'modprobe tls && \
+		insmod kmod/ktls_attest.ko && selftests/ksft-tls $(KSFT_TLS_ARGS)'
+
 # Installs what is missing first (Debian 12, as root), then builds with the
 # freshly installed tools and libraries, then runs selftests/check.
 check: deps
@@ -261,15 +306,18 @@ module:
 	@test -n "$(KVER)" || { tools/kver; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# kselftest_harness.h and kselftest.h come from the distribution's kernel
-# source at build time; no kernel file is kept in this repository.
-$(B)/ksft/kselftest_harness.h:
+# kselftest_harness.h and kselftest.h, and the kernel's own kTLS selftest
+# net/tls.c, come from the distribution's kernel source at build time (one
+# pass over the tarball); no kernel file is kept in this repository.
+KSFT_FILES := $(addprefix $(B)/ksft/,kselftest_harness.h kselftest.h net/tls.c)
+$(KSFT_FILES) &:
 	@test -n "$(KSRC_TAR)" || { echo "missing Debian package: linux-source-6.1"; exit 1; }
 	@mkdir -p $(B)/ksft
 	tar -xJf $(KSRC_TAR) -C $(B)/ksft --strip-components=4 --wildcards \
 		'*/tools/testing/selftests/kselftest_harness.h' \
-		'*/tools/testing/selftests/kselftest.h'
-	@touch $@
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/net/tls.c'
+	@touch $(KSFT_FILES)
 
 # checkpatch.pl and its data files, from the same kernel source package
 CHECKPATCH := $(B)/ksrc/scripts/checkpatch.pl

@@ -8,7 +8,8 @@
 # results to KTAP_PASS, KTAP_FAIL and KTAP_SKIP.  A program that exits
 # non-zero without reporting a failed test (a crash, a setup error) counts
 # as one failed test; one that exits 4 (kselftest skip) without results as
-# one skipped test.
+# one skipped test.  An expected failure ("ok N ... # XFAIL") counts as
+# skipped, not passed.
 #
 # Leaf helpers for tests written in shell: ktap_header, ktap_plan N,
 # ktap_result STATUS NAME (STATUS: 0 ok, 4 skip, other not ok), ktap_exit.
@@ -26,7 +27,7 @@ ktap_suite()
 	"$@" 2>&1 | tee "$out" | sed -u 's/^/# /'
 	status=${PIPESTATUS[0]}
 	pass=$(grep -cE '^ok [0-9]+' "$out" | head -n 1)
-	skip=$(grep -cE '^ok [0-9]+.*# *SKIP' "$out" | head -n 1)
+	skip=$(grep -cE '^ok [0-9]+.*# *(SKIP|XFAIL)' "$out" | head -n 1)
 	fail=$(grep -cE '^not ok [0-9]+' "$out" | head -n 1)
 	pass=$((pass - skip))
 	rm -f "$out"
