@@ -518,6 +518,34 @@ static noinline int katt_recvmsg_wait(struct katt_sock *ks, struct sock *sk,
 	return ret;
 }
 
+/*
+ * What the fast path leaves: a plain blocking read goes into kTLS without
+ * waiting there if a record is ready, waits in the module if none is, and
+ * everything else is the relay's (katt_recvmsg_slow()).
+ */
+static noinline int katt_recvmsg_blocking(struct katt_sock *ks,
+					  struct sock *sk, struct msghdr *msg,
+					  size_t len, int flags, int *addr_len)
+{
+	struct katt_table *t;
+	int ret;
+
+	if (!READ_ONCE(ks->rx_open) || msg->msg_controllen ||
+	    len > KATT_REC_MAX || katt_recv_wants_more(sk, flags))
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
+	if (!sk_is_readable(sk))
+		return katt_recvmsg_wait(ks, sk, msg, len, flags, addr_len);
+	t = katt_table_of(sk);
+	if (unlikely(!t))
+		return -EBUSY;
+	ret = t->inner->recvmsg(sk, msg, len, flags | MSG_DONTWAIT, addr_len);
+	/* a non-data record, or the record gone to another reader */
+	if (unlikely(ret == -EIO || ret == -EAGAIN))
+		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
+	atomic64_add(max(ret, 0), &ks->rx_bytes);
+	return ret;
+}
+
 int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		 int flags, int *addr_len)
 {
@@ -530,23 +558,18 @@ int katt_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	ks = katt_sk_on_table(sk);
 	/*
 	 * No read waits inside kTLS, nor takes more than a record's worth
-	 * there (see katt_relay_recvmsg()): a blocking read goes in only if
-	 * a record is ready and it wants no more than kTLS then gives.
+	 * there (see katt_relay_recvmsg()): blocking reads go out of line.
 	 */
 	if (unlikely(!READ_ONCE(ks->rx_open) || msg->msg_controllen ||
-		     len > KATT_REC_MAX ||
-		     (!(flags & MSG_DONTWAIT) && katt_recv_wants_more(sk, flags))))
-		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
-	if (!(flags & MSG_DONTWAIT) && !sk_is_readable(sk))
-		return katt_recvmsg_wait(ks, sk, msg, len, flags, addr_len);
-	ret = t->inner->recvmsg(sk, msg, len, flags | MSG_DONTWAIT, addr_len);
+		     len > KATT_REC_MAX || !(flags & MSG_DONTWAIT)))
+		return katt_recvmsg_blocking(ks, sk, msg, len, flags, addr_len);
+	ret = t->inner->recvmsg(sk, msg, len, flags, addr_len);
 	/*
 	 * A non-data record at the head: maybe an attestation record.  The
 	 * slow path reads again rather than trusting this result: the
-	 * receive worker may have taken the record out meanwhile.  So does
-	 * a blocking read that found the record gone.
+	 * receive worker may have taken the record out meanwhile.
 	 */
-	if (unlikely(ret == -EIO || (ret == -EAGAIN && !(flags & MSG_DONTWAIT))))
+	if (unlikely(ret == -EIO))
 		return katt_recvmsg_slow(ks, sk, msg, len, flags, addr_len);
 	atomic64_add(max(ret, 0), &ks->rx_bytes);
 	return ret;
