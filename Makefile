@@ -116,7 +116,12 @@ AGENT_HDR := $(wildcard agent/*.h)
 AGENT_LIBS = $(call pc_libs,tss2-esys tss2-mu tss2-tctildr tss2-rc libcbor jansson libcrypto)
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
-AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto)
+AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester)
+# tests against a software TPM of their own, judged by tpm2_checkquote too
+AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
+	selftests/lib/checkquote.c selftests/lib/checkquote.h
+$(B)/asan/agent_attester: $(AGENT_TPM_TEST_LIB)
+$(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
 
 $(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
 	@mkdir -p $(@D)
@@ -132,8 +137,9 @@ $(AGENT_ASAN_LIB): $(patsubst agent/%.c,$(B)/asan/agent/%.o,$(AGENT_SRC))
 $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
 		$(B)/ksft/kselftest_harness.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iagent -O1 -g $(SANITIZE) $(WARN) -o $@ $< \
-		$(AGENT_ASAN_LIB) $(AGENT_LIBS)
+	$(CC) $(CPPFLAGS) -Iagent -Iselftests/lib -O1 -g $(SANITIZE) $(WARN) \
+		-o $@ $(filter %.c,$^) $(AGENT_ASAN_LIB) $(AGENT_LIBS) \
+		$(AGENT_TEST_LDLIBS)
 
 agent: $(AGENT_LIB) $(AGENT_UNITS)
 
