@@ -145,12 +145,15 @@ static int load_blobs(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 		return -ENOENT;
 	if (n < 0)
 		goto out_read;
+	/* tss2-mu refuses to unmarshal a TPM2B_PUBLIC into a non-zero size */
+	memset(pub, 0, sizeof(*pub));
 	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, n, &off, pub) || off != (size_t)n)
 		goto out_bad;
 	n = katt_state_read(dir, KATT_AK_PRIV_FILE, buf, sizeof(buf));
 	if (n < 0)
 		goto out_read;
 	off = 0;
+	memset(priv, 0, sizeof(*priv));
 	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, n, &off, priv) || off != (size_t)n)
 		goto out_bad;
 	return 0;

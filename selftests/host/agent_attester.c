@@ -370,7 +370,7 @@ TEST_F(att, evidence_as_specified)
 	struct katt_binding b;
 	struct katt_msg ch, m;
 	TPMS_ATTEST info;
-	TPM2B_PUBLIC pub;
+	TPM2B_PUBLIC pub = { 0 };
 	size_t off = 0;
 	long len;
 
