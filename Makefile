@@ -116,11 +116,12 @@ AGENT_HDR := $(wildcard agent/*.h)
 AGENT_LIBS = $(call pc_libs,tss2-esys tss2-mu tss2-tctildr tss2-rc libcbor jansson libcrypto)
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
-AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise)
+AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
+	agent_quote)
 # tests against a software TPM of their own, judged by tpm2_checkquote too
 AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
 	selftests/lib/checkquote.c selftests/lib/checkquote.h
-$(B)/asan/agent_attester: $(AGENT_TPM_TEST_LIB)
+$(B)/asan/agent_attester $(B)/asan/agent_quote: $(AGENT_TPM_TEST_LIB)
 $(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
 # quotes forged with a software key, to reach each check on its own
 AGENT_FORGE_LIB := selftests/lib/forge.c selftests/lib/forge.h

@@ -92,7 +92,7 @@ int swtpm_resume(struct swtpm *t, const char *startup)
 	return -1;
 }
 
-int swtpm_start(struct swtpm *t)
+static int make_dir(struct swtpm *t)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "/tmp/katt-swtpm.XXXXXX");
@@ -102,6 +102,22 @@ int swtpm_start(struct swtpm *t)
 		return -1;
 	}
 	snprintf(t->tcti, sizeof(t->tcti), "swtpm:path=%s/tpm", t->dir);
+	return 0;
+}
+
+int swtpm_start_from(struct swtpm *t, const char *state_dir)
+{
+	if (make_dir(t))
+		return -1;
+	if (swtpm_load_state(t, state_dir))
+		return -1;
+	return swtpm_resume(t, NULL);
+}
+
+int swtpm_start(struct swtpm *t)
+{
+	if (make_dir(t))
+		return -1;
 	return swtpm_resume(t, NULL);
 }
 

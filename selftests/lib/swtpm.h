@@ -24,6 +24,11 @@ struct swtpm {
  * message on stderr (no swtpm installed: -2).
  */
 int swtpm_start(struct swtpm *t);
+/*
+ * The same on a copy of the state in @state_dir (of a stopped TPM): a TPM
+ * with the same seeds, so the AKs made on the original load on it.
+ */
+int swtpm_start_from(struct swtpm *t, const char *state_dir);
 /* Starts it again on its state (after swtpm_stop()): a TPM Reset. */
 int swtpm_resume(struct swtpm *t, const char *startup);
 /* Stops the process (SIGTERM, then waits). */
