@@ -28,7 +28,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build ksft-tls clean cli install uninstall
+	bench bench-build ksft-tls clean cli agent install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -109,7 +109,48 @@ $(CLI_UNIT): selftests/host/cli_unit.c $(CLI_DEPS) $(B)/ksft/kselftest_harness.h
 
 cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
 
-userspace: $(SELFTEST_BINS) cli
+# --- userspace: the agent, ktls-attestd (agent/) ----------------------------
+#
+# The agent's code is one library, built twice: plainly (build/agent/) and
+# with the sanitizers for its host unit tests (build/asan/agent/).
+
+AGENT_SRC := $(wildcard agent/*.c)
+AGENT_HDR := $(wildcard agent/*.h)
+AGENT_LIBS = $(call pc_libs,tss2-esys tss2-mu tss2-tctildr tss2-rc libcbor jansson libcrypto)
+AGENT_LIB := $(B)/agent/libkatt-agent.a
+AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
+AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
+	agent_quote)
+# tests against a software TPM of their own, judged by tpm2_checkquote too
+AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
+	selftests/lib/checkquote.c selftests/lib/checkquote.h
+$(B)/asan/agent_attester $(B)/asan/agent_quote: $(AGENT_TPM_TEST_LIB)
+$(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
+# quotes forged with a software key, to reach each check on its own
+AGENT_FORGE_LIB := selftests/lib/forge.c selftests/lib/forge.h
+$(B)/asan/agent_appraise: $(AGENT_FORGE_LIB) selftests/lib/swtpm.c selftests/lib/swtpm.h
+
+$(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+$(B)/asan/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -c -o $@ $<
+$(AGENT_LIB): $(patsubst agent/%.c,$(B)/agent/%.o,$(AGENT_SRC))
+	$(AR) rcs $@ $^
+$(AGENT_ASAN_LIB): $(patsubst agent/%.c,$(B)/asan/agent/%.o,$(AGENT_SRC))
+	$(AR) rcs $@ $^
+
+$(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
+		$(B)/ksft/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iagent -Iselftests/lib -O1 -g $(SANITIZE) $(WARN) \
+		-o $@ $(filter %.c,$^) $(AGENT_ASAN_LIB) $(AGENT_LIBS) \
+		$(AGENT_TEST_LDLIBS)
+
+agent: $(AGENT_LIB) $(AGENT_UNITS)
+
+userspace: $(SELFTEST_BINS) cli agent
 
 # --- installing the operator's tool ---------------------------------------
 
