@@ -121,7 +121,7 @@ AGENT_LIBS = $(call pc_libs,liburing libnl-genl-3.0 tss2-esys tss2-mu tss2-tctil
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
 AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
-	agent_quote agent_session agent_config)
+	agent_quote agent_config agent_session)
 # tests against a software TPM of their own, judged by tpm2_checkquote too
 AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
 	selftests/lib/checkquote.c selftests/lib/checkquote.h
@@ -153,12 +153,11 @@ $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
 		-o $@ $(filter %.c,$^) $(AGENT_ASAN_LIB) $(AGENT_LIBS) \
 		$(AGENT_TEST_LDLIBS)
 
-# the daemon; its enroll subcommand once agent/enroll.c is in the tree
+# the daemon (with its enroll subcommand)
 AGENTD := $(B)/ktls-attestd
-AGENTD_CPPFLAGS := $(if $(wildcard agent/enroll.c),-DKATT_HAVE_ENROLL)
 $(AGENTD): agent/ktls-attestd.c $(AGENT_LIB) $(AGENT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(AGENTD_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
 		$(AGENT_LIB) $(AGENT_LIBS)
 
 agent: $(AGENT_LIB) $(AGENTD) $(AGENT_UNITS)
@@ -248,8 +247,17 @@ $(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
 	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
 
+# agent_daemon: ktls-attestd in two namespaces, with the example programs
+$(B)/selftests/agent_daemon: selftests/agent_daemon.c $(PEER_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(KTLS_LIB) selftests/lib/katt_netns.c \
+		selftests/lib/katt_netns.h $(AGENT_LIB) $(AGENTD) $(EX_PROGS) \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iagent $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(AGENT_LIB) $(LIB_LDLIBS) $(AGENT_LIBS)
+
 userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
-	$(EX_PROGS) $(B)/selftests/examples
+	$(EX_PROGS) $(B)/selftests/examples $(B)/selftests/agent_daemon
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
 # and static, pkg-config file), the example programs, the certificate

@@ -209,14 +209,8 @@ int main(int argc, char **argv)
 	bool use_syslog = false, check = false;
 	int c, verbosity = 0;
 
-	if (argc > 1 && !strcmp(argv[1], "enroll")) {
-#ifdef KATT_HAVE_ENROLL
+	if (argc > 1 && !strcmp(argv[1], "enroll"))
 		return katt_enroll_main(argc - 1, argv + 1);
-#else
-		fprintf(stderr, IDENT ": enroll: not in this build (agent/enroll.c is missing)\n");
-		return 2;
-#endif
-	}
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
