@@ -28,7 +28,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build ksft-tls clean cli agent install uninstall
+	bench bench-build ksft-tls clean cli agent demo install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -363,6 +363,15 @@ ksft-tls: deps
 check: deps
 	$(MAKE) all
 	selftests/check
+
+# The main job, played in the test VM: two namespaces, an agent in each, a
+# connection held, attested with a TPM quote, released, re-attested, and
+# failed by a measured change (tools/demo/scenario).  DEMO_ARGS go to
+# tools/demo/run (--keep DIR keeps the logs).
+DEMO_ARGS ?=
+demo: deps
+	$(MAKE) all
+	tools/demo/run $(DEMO_ARGS)
 
 module:
 	@test -n "$(KVER)" || { tools/kver; exit 1; }
