@@ -114,17 +114,19 @@ cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
 # The agent's code is one library, built twice: plainly (build/agent/) and
 # with the sanitizers for its host unit tests (build/asan/agent/).
 
-AGENT_SRC := $(wildcard agent/*.c)
+AGENT_SRC := $(filter-out agent/ktls-attestd.c,$(wildcard agent/*.c))
 AGENT_HDR := $(wildcard agent/*.h)
-AGENT_LIBS = $(call pc_libs,tss2-esys tss2-mu tss2-tctildr tss2-rc libcbor jansson libcrypto)
+AGENT_LIBS = $(call pc_libs,liburing libnl-genl-3.0 tss2-esys tss2-mu tss2-tctildr \
+	tss2-rc libcbor jansson libcrypto) -lpthread
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
 AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
-	agent_quote agent_config)
+	agent_quote agent_config agent_session)
 # tests against a software TPM of their own, judged by tpm2_checkquote too
 AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
 	selftests/lib/checkquote.c selftests/lib/checkquote.h
-$(B)/asan/agent_attester $(B)/asan/agent_quote: $(AGENT_TPM_TEST_LIB)
+$(B)/asan/agent_attester $(B)/asan/agent_quote $(B)/asan/agent_session: \
+	$(AGENT_TPM_TEST_LIB)
 $(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
 # quotes forged with a software key, to reach each check on its own
 AGENT_FORGE_LIB := selftests/lib/forge.c selftests/lib/forge.h
@@ -132,7 +134,8 @@ $(B)/asan/agent_appraise: $(AGENT_FORGE_LIB) selftests/lib/swtpm.c selftests/lib
 # the files and enrolment (agent_config): against a software TPM of its own
 $(B)/asan/agent_config: selftests/lib/swtpm.c selftests/lib/swtpm.h
 
-$(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
+$(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h \
+		uapi/linux/ktls_attest_netlink.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 $(B)/asan/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
@@ -150,7 +153,15 @@ $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
 		-o $@ $(filter %.c,$^) $(AGENT_ASAN_LIB) $(AGENT_LIBS) \
 		$(AGENT_TEST_LDLIBS)
 
-agent: $(AGENT_LIB) $(AGENT_UNITS)
+# the daemon; its enroll subcommand once agent/enroll.c is in the tree
+AGENTD := $(B)/ktls-attestd
+AGENTD_CPPFLAGS := $(if $(wildcard agent/enroll.c),-DKATT_HAVE_ENROLL)
+$(AGENTD): agent/ktls-attestd.c $(AGENT_LIB) $(AGENT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(AGENTD_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
+		$(AGENT_LIB) $(AGENT_LIBS)
+
+agent: $(AGENT_LIB) $(AGENTD) $(AGENT_UNITS)
 
 userspace: $(SELFTEST_BINS) cli agent
 
@@ -237,8 +248,17 @@ $(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
 	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
 
+# agent_daemon: ktls-attestd in two namespaces, with the example programs
+$(B)/selftests/agent_daemon: selftests/agent_daemon.c $(PEER_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(KTLS_LIB) selftests/lib/katt_netns.c \
+		selftests/lib/katt_netns.h $(AGENT_LIB) $(AGENTD) $(EX_PROGS) \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iagent $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(AGENT_LIB) $(LIB_LDLIBS) $(AGENT_LIBS)
+
 userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
-	$(EX_PROGS) $(B)/selftests/examples
+	$(EX_PROGS) $(B)/selftests/examples $(B)/selftests/agent_daemon
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
 # and static, pkg-config file), the example programs, the certificate
@@ -398,6 +418,8 @@ gen:
 	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
 	tools/nlspec-gen $(NLSPEC) --mode user-c -o tools/ktls-attest/ktls_attest_nl_gen.c
 	tools/nlspec-gen $(NLSPEC) --mode user-h -o tools/ktls-attest/ktls_attest_nl_gen.h
+	tools/nlspec-gen $(NLSPEC) --mode user-c -o agent/ktls_attest_nl_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode user-h -o agent/ktls_attest_nl_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
