@@ -337,7 +337,7 @@ bench-build: $(BENCH_BIN) $(AUTOPASS) $(EX_PROGS)
 # Boots the test VM three times: gate-bench (the gate against plain kTLS,
 # about 2.5 minutes), lib-bench (the example programs through the library
 # against userspace OpenSSL, about 5 minutes), agent-bench (the time to
-# first byte with ktls-attestd's attestation against without, about 3
+# first byte with ktls-attestd's attestation against without, about 4
 # minutes).  BENCH_ARGS go to gate-bench, LIB_BENCH_ARGS to lib-bench,
 # AGENT_BENCH_ARGS to agent-run (e.g. "--keep DIR -- -n 15"); bench-lib
 # and bench-agent run one alone.
