@@ -17,7 +17,8 @@
  * namespace that has one refuses to start and says why; SIGHUP with a
  * policy whose reference value for PCR 7 is wrong makes the next
  * connection fail with a reason naming that PCR, at both ends; SIGTERM
- * ends each daemon with status 0 and its registration with it.
+ * ends each daemon with status 0 and its registration with it; both roles
+ * at both ends (mutual) pass only with both exchanges.
  *
  * (The two-TPM end-to-end suite and the attacks are selftests/agent_e2e.c.)
  * Needs root, the module and /dev/tpmrm0; without them every test SKIPs.
@@ -238,13 +239,14 @@ FIXTURE_TEARDOWN(daemon)
 
 /* One connection: the server (RP) in ns[1], the client (attester) in ns[0]. */
 static void connection(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(daemon) *self, const char *tag)
+		       FIXTURE_DATA(daemon) *self, const char *tag,
+		       const char *srole, const char *crole)
 {
 	char exe[PATH_MAX + 64], cert[128], key[128], ca[128], err[128];
 	char *sargv[] = {
 		exe, "--once", "-v", "--mode", "bound", "--round-timeout",
 		"30000", "--client-ca", ca, "--cert", cert, "--key", key,
-		SERVER_IP, PORT, NULL,
+		"--role", (char *)srole, SERVER_IP, PORT, NULL,
 	};
 	int ret;
 
@@ -266,7 +268,7 @@ static void connection(struct __test_metadata *_metadata,
 		char *cargv[] = {
 			exe, "-v", "--ca", ca, "--mode", "bound",
 			"--round-timeout", "30000", "--cert", cert, "--key",
-			key, "--role", "attester", SERVER_IP, PORT, "status",
+			key, "--role", (char *)crole, SERVER_IP, PORT, "status",
 			"quit", NULL,
 		};
 
@@ -305,7 +307,7 @@ TEST_F_TIMEOUT(daemon, pass_then_policy_reload_fails, 600)
 	D_READY();
 	/* a real quote of the attester, appraised by the RP: both pass */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	connection(_metadata, self, "1");
+	connection(_metadata, self, "1", "relying-party", "attester");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	EXPECT_EQ(0, katt_peer_wait_stderr(&self->d[1], "round 1: pass (",
 					   EXIT_MS));
@@ -341,7 +343,7 @@ TEST_F_TIMEOUT(daemon, pass_then_policy_reload_fails, 600)
 	ASSERT_EQ(0, kill(self->d[1].pid, SIGHUP));
 	ASSERT_EQ(0, katt_peer_wait_stderr(&self->d[1], "reloaded", 10000))
 		TH_LOG("RP daemon: %s", stderr_of(&self->d[1]));
-	connection(_metadata, self, "2");
+	connection(_metadata, self, "2", "relying-party", "attester");
 	output_of(&self->cli, EXIT_MS);
 	EXPECT_NE(0, katt_peer_wait(&self->cli, EXIT_MS));
 	katt_peer_wait(&self->srv, EXIT_MS);
@@ -382,6 +384,52 @@ TEST_F_TIMEOUT(daemon, second_agent_refused_sigterm_unregisters, 300)
 		EXPECT_EQ(0, katt_nl_agent_register(nl))
 			TH_LOG("%s", katt_nl_extack(nl));
 		katt_nl_close(nl);
+	}
+}
+
+/* Both roles at both ends: each daemon attests and appraises. */
+TEST_F_TIMEOUT(daemon, mutual, 300)
+{
+	char path[128], text[1024], ak1[sizeof(self->ak)], want[256];
+	const char *err, *p;
+	int i;
+
+	D_READY();
+	err = stderr_of(&self->d[1]);
+	p = strstr(err, ", AK ");
+	ASSERT_NE(NULL, p);
+	for (p += 5, i = 0; p[i] && p[i] != ',' && i < (int)sizeof(ak1) - 1;
+	     i++)
+		ak1[i] = p[i];
+	ak1[i] = '\0';
+	/* each pins the other's AK; both attest to verified peers */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%d/policy.json", self->dir, i);
+		snprintf(text, sizeof(text),
+			 "{\"attester\": {\"peers\": \"verified\", \"pcrs\": \"sha256:0,1,7\"},"
+			 " \"relying_party\": {\"aks\": [{\"name\": \"%s\"}],"
+			 " \"pcrs\": \"sha256:0,1,7\","
+			 " \"reference\": {\"sha256\": {\"7\": [\"%s\"]}}}}\n",
+			 i ? self->ak : ak1, self->pcr7);
+		ASSERT_EQ(0, write_file(path, text));
+		ASSERT_EQ(0, kill(self->d[i].pid, SIGHUP));
+		ASSERT_EQ(0, katt_peer_wait_stderr(&self->d[i], "reloaded",
+						   10000))
+			TH_LOG("daemon %d: %s", i, stderr_of(&self->d[i]));
+	}
+	connection(_metadata, self, "m", "both", "both");
+	EXPECT_NE(NULL, strstr(output_of(&self->cli, EXIT_MS),
+			       "passed: attestation round 1 passed"));
+	EXPECT_EQ(0, katt_peer_wait(&self->cli, EXIT_MS))
+		TH_LOG("client: %s", stderr_of(&self->cli));
+	EXPECT_EQ(0, katt_peer_wait(&self->srv, EXIT_MS))
+		TH_LOG("server: %s", stderr_of(&self->srv));
+	for (i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want),
+			 "round 1: pass (AK %s, sha256:0,1,7; peer's verdict: pass)",
+			 i ? self->ak : ak1);
+		EXPECT_EQ(0, katt_peer_wait_stderr(&self->d[i], want, 5000))
+			TH_LOG("daemon %d: %s", i, stderr_of(&self->d[i]));
 	}
 }
 
