@@ -8,8 +8,10 @@
 #   make style      checkpatch and sparse on the module
 #   make install    the operator's tool ktls-attest, its man page and bash
 #                   completion (PREFIX=/usr/local, DESTDIR=; uninstall too)
-#   make bench      build the module and the benchmark, run it in the test VM
-#                   (not part of check; BENCH_ARGS go to gate-bench)
+#   make bench      build the module and the benchmarks, run them in the test
+#                   VM (not part of check; BENCH_ARGS go to gate-bench,
+#                   LIB_BENCH_ARGS to lib-bench, AGENT_BENCH_ARGS to
+#                   agent-run; bench-lib and bench-agent run one alone)
 #   make ksft-tls   the kernel's own kTLS selftest, all of it, through the
 #                   gate in the test VM (check runs two of its variants;
 #                   KSFT_TLS_ARGS go to selftests/ksft-tls, e.g. --plain)
@@ -331,20 +333,28 @@ $(AUTOPASS): tools/bench/katt-autopass.c $(KATT_NL_LIB) \
 
 bench-build: $(BENCH_BIN) $(AUTOPASS) $(EX_PROGS)
 
-# Boots the test VM twice: gate-bench (the gate against plain kTLS, about
-# 2.5 minutes), then lib-bench (the example programs through the library
-# against userspace OpenSSL, about 5 minutes).  BENCH_ARGS go to
-# gate-bench, LIB_BENCH_ARGS to lib-bench; bench-lib runs only the latter.
+# Boots the test VM three times: gate-bench (the gate against plain kTLS,
+# about 2.5 minutes), lib-bench (the example programs through the library
+# against userspace OpenSSL, about 5 minutes), agent-bench (the time to
+# first byte with ktls-attestd's attestation against without, about 4
+# minutes).  BENCH_ARGS go to gate-bench, LIB_BENCH_ARGS to lib-bench,
+# AGENT_BENCH_ARGS to agent-run (e.g. "--keep DIR -- -n 15"); bench-lib
+# and bench-agent run one alone.
 BENCH_ARGS ?=
 LIB_BENCH_ARGS ?=
-.PHONY: bench-lib
+AGENT_BENCH_ARGS ?=
+.PHONY: bench-lib bench-agent
 bench: deps
 	$(MAKE) module userspace bench-build
 	tools/bench/run $(BENCH_ARGS)
 	tools/bench/lib-run $(LIB_BENCH_ARGS)
+	tools/bench/agent-run $(AGENT_BENCH_ARGS)
 bench-lib: deps
 	$(MAKE) module userspace bench-build
 	tools/bench/lib-run $(LIB_BENCH_ARGS)
+bench-agent: deps
+	$(MAKE) module userspace bench-build
+	tools/bench/agent-run $(AGENT_BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
 

@@ -3,7 +3,7 @@
  * ktls-attestd: the attestation agent of a network namespace
  * (Documentation/agent.rst, Documentation/man/ktls-attestd.8).
  *
- *   ktls-attestd [-c CONFIG] [-v...] [--syslog] [--check]
+ *   ktls-attestd [-c CONFIG] [-v...] [--syslog] [--timestamps] [--check]
  *   ktls-attestd enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]
  *
  * main() reads the configuration and the policy, opens the TPM and the AK,
@@ -38,7 +38,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " IDENT " [-c CONFIG] [-v...] [--syslog] [--check]\n"
+		"usage: " IDENT " [-c CONFIG] [-v...] [--syslog] [--timestamps] [--check]\n"
 		"       " IDENT " enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n");
 }
 
@@ -201,12 +201,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "syslog", no_argument, NULL, 'S' },
+		{ "timestamps", no_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = KATT_CONFIG_DEFAULT;
-	bool use_syslog = false, check = false;
+	bool use_syslog = false, check = false, stamps = false;
 	int c, verbosity = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "enroll"))
@@ -221,6 +222,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			use_syslog = true;
+			break;
+		case 'T':
+			stamps = true;
 			break;
 		case 'C':
 			check = true;
@@ -240,5 +244,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	katt_log_open(IDENT, use_syslog, verbosity);
+	katt_log_timestamps(stamps);
 	return run_daemon(config, check);
 }
