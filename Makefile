@@ -150,6 +150,18 @@ $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
 
 agent: $(AGENT_LIB) $(AGENT_UNITS)
 
+# katt-evil: the hostile attester of the end-to-end attack tests, on the
+# agent library and the selftests' netlink client
+EVIL := $(B)/selftests/katt-evil
+$(EVIL): selftests/katt_evil.c $(AGENT_LIB) $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iagent -Iselftests $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(AGENT_LIB) $(AGENT_LIBS) \
+		$(call pc_libs,libnl-genl-3.0)
+
+userspace: $(EVIL)
+
 userspace: $(SELFTEST_BINS) cli agent
 
 # --- installing the operator's tool ---------------------------------------
@@ -237,6 +249,21 @@ $(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
 
 userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
 	$(EX_PROGS) $(B)/selftests/examples
+
+# agent_e2e: ktls-attestd in two namespaces, two TPMs (the VM's and one
+# behind the vTPM proxy), the library's connections, katt-evil's attacks
+E2E := $(B)/selftests/agent_e2e
+E2E_LIB := selftests/lib/vtpm.c selftests/lib/vtpm.h $(CERTS_LIB) \
+	$(PEER_LIB) $(KATT_RELAY_LIB)
+$(E2E): selftests/agent_e2e.c $(E2E_LIB) $(KTLS_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(LIB_A) $(B)/ksft/kselftest_harness.h \
+		uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS) \
+		$(call pc_libs,jansson) -lpthread
+
+userspace: $(E2E)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
 # and static, pkg-config file), the example programs, the certificate
