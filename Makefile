@@ -114,23 +114,26 @@ cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
 # The agent's code is one library, built twice: plainly (build/agent/) and
 # with the sanitizers for its host unit tests (build/asan/agent/).
 
-AGENT_SRC := $(wildcard agent/*.c)
+AGENT_SRC := $(filter-out agent/ktls-attestd.c,$(wildcard agent/*.c))
 AGENT_HDR := $(wildcard agent/*.h)
-AGENT_LIBS = $(call pc_libs,tss2-esys tss2-mu tss2-tctildr tss2-rc libcbor jansson libcrypto)
+AGENT_LIBS = $(call pc_libs,liburing libnl-genl-3.0 tss2-esys tss2-mu tss2-tctildr \
+	tss2-rc libcbor jansson libcrypto) -lpthread
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
 AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
-	agent_quote)
+	agent_quote agent_session)
 # tests against a software TPM of their own, judged by tpm2_checkquote too
 AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
 	selftests/lib/checkquote.c selftests/lib/checkquote.h
-$(B)/asan/agent_attester $(B)/asan/agent_quote: $(AGENT_TPM_TEST_LIB)
+$(B)/asan/agent_attester $(B)/asan/agent_quote $(B)/asan/agent_session: \
+	$(AGENT_TPM_TEST_LIB)
 $(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
 # quotes forged with a software key, to reach each check on its own
 AGENT_FORGE_LIB := selftests/lib/forge.c selftests/lib/forge.h
 $(B)/asan/agent_appraise: $(AGENT_FORGE_LIB) selftests/lib/swtpm.c selftests/lib/swtpm.h
 
-$(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
+$(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h \
+		uapi/linux/ktls_attest_netlink.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 $(B)/asan/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
@@ -148,7 +151,15 @@ $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
 		-o $@ $(filter %.c,$^) $(AGENT_ASAN_LIB) $(AGENT_LIBS) \
 		$(AGENT_TEST_LDLIBS)
 
-agent: $(AGENT_LIB) $(AGENT_UNITS)
+# the daemon; its enroll subcommand once agent/enroll.c is in the tree
+AGENTD := $(B)/ktls-attestd
+AGENTD_CPPFLAGS := $(if $(wildcard agent/enroll.c),-DKATT_HAVE_ENROLL)
+$(AGENTD): agent/ktls-attestd.c $(AGENT_LIB) $(AGENT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(AGENTD_CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
+		$(AGENT_LIB) $(AGENT_LIBS)
+
+agent: $(AGENT_LIB) $(AGENTD) $(AGENT_UNITS)
 
 # katt-evil: the hostile attester of the end-to-end attack tests, on the
 # agent library and the selftests' netlink client
@@ -423,6 +434,8 @@ gen:
 	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
 	tools/nlspec-gen $(NLSPEC) --mode user-c -o tools/ktls-attest/ktls_attest_nl_gen.c
 	tools/nlspec-gen $(NLSPEC) --mode user-h -o tools/ktls-attest/ktls_attest_nl_gen.h
+	tools/nlspec-gen $(NLSPEC) --mode user-c -o agent/ktls_attest_nl_gen.c
+	tools/nlspec-gen $(NLSPEC) --mode user-h -o agent/ktls_attest_nl_gen.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -3,7 +3,7 @@
 #
 # The netlink code generated from Documentation/netlink/specs/ktls_attest.yaml
 # by tools/nlspec-gen (the uAPI header, the kernel's policies and op table,
-# the ktls-attest tool's policy and name tables) is committed up to date (nobody edited it by hand or
+# the policy and name tables of the ktls-attest tool and of the agent) is committed up to date (nobody edited it by hand or
 # forgot "make gen"), the generated uAPI header is self-contained C99 and
 # C++11, and the generator rejects a spec that names an unknown attribute.
 
@@ -16,13 +16,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 ktap_header
-ktap_plan 9
+ktap_plan 11
 
 # committed file = fresh generation
 for pair in uapi:uapi/linux/ktls_attest_netlink.h \
 	    kernel-c:kmod/netlink_gen.c kernel-h:kmod/netlink_gen.h \
 	    user-c:tools/ktls-attest/ktls_attest_nl_gen.c \
-	    user-h:tools/ktls-attest/ktls_attest_nl_gen.h; do
+	    user-h:tools/ktls-attest/ktls_attest_nl_gen.h \
+	    user-c:agent/ktls_attest_nl_gen.c user-h:agent/ktls_attest_nl_gen.h; do
 	mode=${pair%%:*}
 	file=${pair#*:}
 	if "$gen" "$spec" --mode "$mode" -o "$tmp/fresh" 2> "$tmp/err" &&
