@@ -121,7 +121,7 @@ AGENT_LIBS = $(call pc_libs,liburing libnl-genl-3.0 tss2-esys tss2-mu tss2-tctil
 AGENT_LIB := $(B)/agent/libkatt-agent.a
 AGENT_ASAN_LIB := $(B)/asan/agent/libkatt-agent.a
 AGENT_UNITS := $(addprefix $(B)/asan/,agent_proto agent_attester agent_appraise \
-	agent_quote agent_session)
+	agent_quote agent_session agent_config)
 # tests against a software TPM of their own, judged by tpm2_checkquote too
 AGENT_TPM_TEST_LIB := selftests/lib/swtpm.c selftests/lib/swtpm.h \
 	selftests/lib/checkquote.c selftests/lib/checkquote.h
@@ -131,6 +131,8 @@ $(B)/asan/agent_attester: AGENT_TEST_LDLIBS += -lpthread
 # quotes forged with a software key, to reach each check on its own
 AGENT_FORGE_LIB := selftests/lib/forge.c selftests/lib/forge.h
 $(B)/asan/agent_appraise: $(AGENT_FORGE_LIB) selftests/lib/swtpm.c selftests/lib/swtpm.h
+# the files and enrolment (agent_config): against a software TPM of its own
+$(B)/asan/agent_config: selftests/lib/swtpm.c selftests/lib/swtpm.h
 
 $(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h \
 		uapi/linux/ktls_attest_netlink.h

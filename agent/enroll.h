@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * enroll.h: "ktls-attestd enroll" (Documentation/agent.rst, "Enrolment"):
- * this host's AK as the peer's policy pins it, and reference values of
- * this host's current PCRs for the peer's policy.
+ * enroll.h: "ktls-attestd enroll", the enrolment of this host for a peer
+ * (Documentation/agent-config.rst, "Enrolment"): opens the TPM and the AK
+ * as the daemon would (creating the AK if there is none), prints the AK's
+ * Name, the SHA-256 of its key's SubjectPublicKeyInfo and its public key,
+ * and with -o writes a policy file for the PEER that pins this AK and
+ * takes this host's current PCR values as the reference.
  *
- * Owns: nothing beyond its run.  Calls: config, attester, tpm, log.
+ * Owns: the TPM connection and the AK while it runs, the policy file it
+ * writes.  Calls: config, tpm, ak, tpm_crypto, jansson, OpenSSL, log.
  */
 #ifndef KATT_AGENT_ENROLL_H
 #define KATT_AGENT_ENROLL_H
 
 /*
- * The subcommand: @argv[0] is "enroll", the options follow.  Returns the
- * exit status: 0, 1 (runtime failure), 2 (usage).
+ * argv[0] is "enroll"; options -c CONFIG, --pcrs SEL, -o FILE, -j, -h.
+ * Returns the exit status: 0 done, 1 runtime failure, 2 usage error.
  */
 int katt_enroll_main(int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jsonfile.h"
 #include "log.h"
@@ -15,6 +16,7 @@
 json_t *katt_json_load(const char *path, int *err)
 {
 	json_error_t e;
+	struct stat st;
 	json_t *root;
 	FILE *f;
 
@@ -22,6 +24,12 @@ json_t *katt_json_load(const char *path, int *err)
 	if (!f) {
 		*err = -errno;
 		katt_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		*err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		fclose(f);
+		katt_err("%s: not a regular file", path);
 		return NULL;
 	}
 	/* jansson refuses trailing data unless told otherwise */

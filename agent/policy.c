@@ -520,7 +520,9 @@ int katt_policy_load(const char *path, struct katt_policy **out)
 	if (!root)
 		return ret;
 	p = calloc(1, sizeof(*p));
-	if (!p || !(p->path = strdup(path))) {
+	if (p)
+		p->path = strdup(path);
+	if (!p || !p->path) {
 		ret = -ENOMEM;
 		katt_err("%s: out of memory", path);
 		goto out_free_policy;
