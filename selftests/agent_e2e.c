@@ -316,6 +316,7 @@ static void __attribute__((destructor)) world_drop(void)
 struct daemon {
 	struct katt_peer p;
 	char err[PATH_MAX + 32];
+	unsigned int starts;
 };
 
 struct evil {
@@ -417,20 +418,47 @@ static const char *daemon_log(struct daemon *d)
 	return katt_peer_stderr(&d->p, buf, sizeof(buf));
 }
 
+/*
+ * Until @p's stderr says "ready", it exits (it is not reaped: katt_peer_*
+ * does that) or @timeout_ms pass.  0, -ECHILD or -ETIMEDOUT.
+ */
+static int wait_ready(struct katt_peer *p, int timeout_ms)
+{
+	long long end = katt_now_ms() + timeout_ms;
+	siginfo_t si;
+
+	do {
+		char buf[4096];
+
+		if (strstr(katt_peer_stderr(p, buf, sizeof(buf)), ": ready: "))
+			return 0;
+		memset(&si, 0, sizeof(si));
+		if (!waitid(P_PID, p->pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == p->pid)
+			return -ECHILD;
+		poll(NULL, 0, 20);
+	} while (katt_now_ms() < end);
+	return -ETIMEDOUT;
+}
+
 /* ktls-attestd of host @i in ns[@i], with @config (NULL: the host's). */
 static void daemon_start(struct __test_metadata *_metadata, struct env *e,
 			 int i, const char *config)
 {
 	struct daemon *d = &e->d[i];
 	char *argv[] = { W.daemon, "-c", (char *)(config ? config : W.h[i].config),
-			 NULL };
+			 /* KATT_E2E_VERBOSE=1: -v, =2: -vv */
+			 getenv("KATT_E2E_VERBOSE") ?
+			 (atoi(getenv("KATT_E2E_VERBOSE")) > 1 ? "-vv" : "-v") :
+			 NULL, NULL };
 	int ret;
 
-	snprintf(d->err, sizeof(d->err), "%s/ktls-attestd-%c.err", e->scratch,
-		 'A' + i);
+	/* a file of its own: the last run's "ready" is not this one's */
+	snprintf(d->err, sizeof(d->err), "%s/ktls-attestd-%c.%u.err",
+		 e->scratch, 'A' + i, d->starts++);
 	ASSERT_EQ(0, katt_peer_start_in(&d->p, argv, NULL, d->err,
 					e->net.ns[i]));
-	ret = katt_peer_wait_stderr(&d->p, "ready", START_MS);
+	ret = wait_ready(&d->p, START_MS);
 	ASSERT_EQ(0, ret) TH_LOG("ktls-attestd %c not ready: %s", 'A' + i,
 				 daemon_log(d));
 	EXPECT_NE(NULL, strstr(daemon_log(d), W.h[i].ak))
@@ -772,7 +800,7 @@ TEST_F_TIMEOUT(e2e, held_until_appraisal_then_flows, 180)
 	struct env *e = &self->e;
 	char state[256], text[256], buf[128];
 	bool pending_seen = false;
-	long long t0, t1, end;
+	long long t0, t1, end, a_pass_ms = 0, b_pass_ms = 0;
 	struct conn c;
 	pthread_t th;
 	ssize_t n = -EAGAIN;
@@ -790,9 +818,6 @@ TEST_F_TIMEOUT(e2e, held_until_appraisal_then_flows, 180)
 	EXPECT_STATE(ss, KTLS_ATTEST_STATE_PENDING, KTLS_ATTEST_REASON_NONE);
 	EXPECT_EQ(1, sc.round);
 	EXPECT_EQ(1, ss.round);
-	/* the CLI sees it held too */
-	ASSERT_EQ(0, cli_show(e, 1, ss.cookie, state, text, sizeof(state)));
-	EXPECT_STREQ("pending", state);
 
 	/* B's application sends at once; its gate holds the send */
 	ASSERT_EQ(0, katt_set_nonblock(c.sfd, false));
@@ -804,6 +829,11 @@ TEST_F_TIMEOUT(e2e, held_until_appraisal_then_flows, 180)
 
 		if (before.state == KTLS_ATTEST_STATE_PENDING)
 			pending_seen = true;
+		else if (!a_pass_ms)
+			a_pass_ms = katt_now_ms();
+		if (!b_pass_ms &&
+		    status_of(c.ks).state == KTLS_ATTEST_STATE_PASSED)
+			b_pass_ms = katt_now_ms();
 		n = ktls_attest_recv(c.kc, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 		if (n != -EAGAIN)
 			break;
@@ -816,7 +846,8 @@ TEST_F_TIMEOUT(e2e, held_until_appraisal_then_flows, 180)
 		daemon_log(&e->d[1]));
 	buf[n] = '\0';
 	EXPECT_STREQ(msg, buf);
-	EXPECT_TRUE(pending_seen);
+	/* A read while it was held: nothing came */
+	EXPECT_TRUE(pending_seen) TH_LOG("the round passed before A could read");
 	EXPECT_EQ((ssize_t)strlen(msg), snd.ret);
 	/* the first byte came after both passes */
 	sc = status_of(c.kc);
@@ -825,8 +856,10 @@ TEST_F_TIMEOUT(e2e, held_until_appraisal_then_flows, 180)
 	EXPECT_STATE(ss, KTLS_ATTEST_STATE_PASSED, KTLS_ATTEST_REASON_VERDICT);
 	EXPECT_NE(0, ss.pass_time_ns);
 	/* B's held send returned at B's pass */
-	printf("# round 1: from the move to B's pass %lld ms, to A's first byte %lld ms\n",
-	       snd.done_ms - t0, t1 - t0);
+	printf("# round 1, from the move: B passed at %lld ms, its held send returned at %lld ms, A passed at %lld ms, A's first byte at %lld ms\n",
+	       b_pass_ms ? b_pass_ms - t0 : -1, snd.done_ms - t0,
+	       a_pass_ms ? a_pass_ms - t0 : -1, t1 - t0);
+	fflush(stdout);
 	/* B's text names A's AK and the PCRs; A's, B's Verdict */
 	EXPECT_NE(NULL, strstr(ss.reason_text, W.h[0].ak)) TH_LOG("%s", ss.reason_text);
 	EXPECT_NE(NULL, strstr(ss.reason_text, PCRS)) TH_LOG("%s", ss.reason_text);
@@ -901,6 +934,7 @@ TEST_F_TIMEOUT(e2e, reattest_then_pcr_extended, 240)
 	EXPECT_STATE(sc, KTLS_ATTEST_STATE_PASSED, KTLS_ATTEST_REASON_VERDICT);
 
 	/* round 2: the RP's application asks (KTLS_ATTEST_REATTEST) */
+	ASSERT_EQ(0, katt_set_nonblock(c.sfd, false));
 	ret = ktls_attest_reattest(c.ks, ROUND_MS + 5000);
 	EXPECT_EQ(0, ret) TH_LOG("%s; B: %s", ktls_attest_strerror(c.ks),
 				 daemon_log(&e->d[1]));
@@ -995,6 +1029,7 @@ TEST_F_TIMEOUT(e2e, many_at_once, 900)
 	EXPECT_EQ(n, passed);
 	printf("# %u connections: all rounds ended %lld ms after the first move (deadline %u ms)\n",
 	       n, t1 - t0, deadline);
+	fflush(stdout);
 	for (i = 0; i < n; i++)
 		conn_close(&c[i]);
 	free(c);
@@ -1110,10 +1145,14 @@ FIXTURE_TEARDOWN(plain)
 	env_teardown(&self->e);
 }
 
-/* B challenges openssl s_client, which never answers: the deadline. */
+/*
+ * B challenges openssl s_client, which never answers: held (PENDING, also
+ * for ktls-attest -j show), then the deadline.
+ */
 TEST_F_TIMEOUT(plain, s_client_times_out, 120)
 {
 	struct ktls_attest_opts o = { .mode = KTLS_ATTEST_MODE_BOUND };
+	char state[256], text[256];
 	struct ktls_attest_status st;
 	struct ktls_attest *ka;
 	struct env *e = &self->e;
@@ -1130,9 +1169,15 @@ TEST_F_TIMEOUT(plain, s_client_times_out, 120)
 	ssl = SSL_new(e->sctx);
 	SSL_set_accept_state(ssl);
 	one_end(_metadata, ssl, fd, &o, &ka);
+	/* held, as the operator's CLI shows it */
+	ASSERT_EQ(0, cli_show(e, 1, status_of(ka).cookie, state, text,
+			      sizeof(state)));
+	EXPECT_STREQ("pending", state);
 	EXPECT_EQ(-EKEYREJECTED, ktls_attest_wait(ka, SHORT_MS + 5000));
 	st = status_of(ka);
 	EXPECT_STATE(st, KTLS_ATTEST_STATE_FAILED, KTLS_ATTEST_REASON_TIMEOUT);
+	ASSERT_EQ(0, cli_show(e, 1, st.cookie, state, text, sizeof(state)));
+	EXPECT_STREQ("failed", state);
 	SSL_free(ssl);
 	close(fd);
 }
@@ -1173,9 +1218,10 @@ TEST_F_TIMEOUT(plain, s_server_times_out, 120)
 /* --- agents killed mid-round ----------------------------------------------------------- */
 
 /*
- * SIGKILL of the agent of host @i while the round is under way (A: its
- * quote; B: before its Verdict): the round fails at the deadline; a new
- * agent takes the next connection, which passes.
+ * SIGKILL of the agent of host @i while the round is under way, before it
+ * answered (A: the Challenge; B: the round-start): the round fails at the
+ * deadline at both ends; a new agent takes the next connection, which
+ * passes.
  */
 static void killed_mid_round(struct __test_metadata *_metadata, struct env *e,
 			     int i)
@@ -1187,9 +1233,14 @@ static void killed_mid_round(struct __test_metadata *_metadata, struct env *e,
 	daemon_start(_metadata, e, 1, NULL);
 	listen_b(_metadata, e, RP, SHORT_MS);
 	conn_open(_metadata, e, &c, ATTESTER, SHORT_MS);
+	/*
+	 * Stopped first, so that it cannot have answered (a quote takes
+	 * some 30 ms): the round starts while it is registered, and its
+	 * events wait in its socket when it dies.
+	 */
+	ASSERT_EQ(0, kill(e->d[i].p.pid, SIGSTOP));
 	conn_move(_metadata, &c);
-	/* the Challenge is on its way, A's quote about to start */
-	poll(NULL, 0, 50);
+	poll(NULL, 0, 200);
 	katt_peer_kill(&e->d[i].p);
 	sc = wait_end(c.kc, 1, SHORT_MS + 5000);
 	ss = wait_end(c.ks, 1, SHORT_MS + 5000);
@@ -1429,6 +1480,12 @@ TEST_F_TIMEOUT(attack, fails_closed, 120)
 			ASSERT_EQ(0, evil_line(&e->ev, "verdict", cookie, line,
 					       sizeof(line), 5000)) TH_LOG("%s", e->ev.out);
 			EXPECT_STREQ("pass", field(line, "result", v, sizeof(v)));
+			/* how long katt-evil took to make its Evidence */
+			if (!evil_line(&e->ev, "sent", cookie, line, sizeof(line), 0)) {
+				printf("# a quote (Evidence made by katt-evil): %s ms\n",
+				       field(line, "ms", v, sizeof(v)));
+				fflush(stdout);
+			}
 			break;
 		case VERDICT:
 			EXPECT_STATE(ss, KTLS_ATTEST_STATE_FAILED, KTLS_ATTEST_REASON_VERDICT);
