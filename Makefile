@@ -260,8 +260,17 @@ $(B)/selftests/examples: selftests/examples.c $(PEER_LIB) $(KATT_NL_LIB) \
 	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
 		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS)
 
+# agent_daemon: ktls-attestd in two namespaces, with the example programs
+$(B)/selftests/agent_daemon: selftests/agent_daemon.c $(PEER_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(KTLS_LIB) selftests/lib/katt_netns.c \
+		selftests/lib/katt_netns.h $(AGENT_LIB) $(AGENTD) $(EX_PROGS) \
+		$(B)/ksft/kselftest_harness.h uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) -Iagent $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(AGENT_LIB) $(LIB_LDLIBS) $(AGENT_LIBS)
+
 userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
-	$(EX_PROGS) $(B)/selftests/examples
+	$(EX_PROGS) $(B)/selftests/examples $(B)/selftests/agent_daemon
 
 # agent_e2e: ktls-attestd in two namespaces, two TPMs (the VM's and one
 # behind the vTPM proxy), the library's connections, katt-evil's attacks

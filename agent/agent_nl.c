@@ -46,15 +46,40 @@
 /* The highest attribute and the operations this agent uses. */
 #define NEED_MAXATTR		KTLS_ATTEST_A_SOCK_MSG_LEN
 
+/* The operations this agent calls, and the attributes it sends them. */
 static const struct {
 	uint8_t cmd;
 	const char *name;
+	uint64_t attrs;		/* bit n: attribute n */
 } need_ops[] = {
-	{ KTLS_ATTEST_CMD_AGENT_REGISTER, "agent-register" },
-	{ KTLS_ATTEST_CMD_AGENT_UNREGISTER, "agent-unregister" },
-	{ KTLS_ATTEST_CMD_SOCK_VERDICT, "sock-verdict" },
-	{ KTLS_ATTEST_CMD_MSG_SEND, "msg-send" },
+	{ KTLS_ATTEST_CMD_AGENT_REGISTER, "agent-register", 0 },
+	{ KTLS_ATTEST_CMD_AGENT_UNREGISTER, "agent-unregister", 0 },
+	{ KTLS_ATTEST_CMD_SOCK_VERDICT, "sock-verdict",
+	  1ULL << KTLS_ATTEST_A_SOCK_COOKIE | 1ULL << KTLS_ATTEST_A_SOCK_ROUND |
+	  1ULL << KTLS_ATTEST_A_SOCK_VERDICT |
+	  1ULL << KTLS_ATTEST_A_SOCK_REASON_TEXT },
+	{ KTLS_ATTEST_CMD_MSG_SEND, "msg-send",
+	  1ULL << KTLS_ATTEST_A_SOCK_COOKIE |
+	  1ULL << KTLS_ATTEST_A_SOCK_MSG_DATA },
 };
+
+static const char *attr_name(unsigned int attr)
+{
+	switch (attr) {
+	case KTLS_ATTEST_A_SOCK_COOKIE:
+		return "cookie";
+	case KTLS_ATTEST_A_SOCK_ROUND:
+		return "round";
+	case KTLS_ATTEST_A_SOCK_VERDICT:
+		return "verdict";
+	case KTLS_ATTEST_A_SOCK_REASON_TEXT:
+		return "reason-text";
+	case KTLS_ATTEST_A_SOCK_MSG_DATA:
+		return "msg-data";
+	default:
+		return "?";
+	}
+}
 
 struct ev_node {
 	struct katt_nl_ev ev;
@@ -322,6 +347,7 @@ static void take_extack(struct katt_agent_nl *nl, struct nlmsghdr *nlh)
 static int request(struct katt_agent_nl *nl, struct nl_msg *msg, int family,
 		   reply_fn fn, void *arg)
 {
+	bool dump = nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP;
 	struct nlmsghdr *nlh;
 	uint32_t seq;
 	int ret;
@@ -361,7 +387,18 @@ static int request(struct katt_agent_nl *nl, struct nl_msg *msg, int family,
 				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 					return -EPROTO;
 				take_extack(nl, nlh);
-				return e->error;
+				/* a dump ends with NLMSG_DONE instead */
+				if (e->error || !dump)
+					return e->error;
+				continue;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int derr = 0;
+
+				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(derr)))
+					memcpy(&derr, nlmsg_data(nlh),
+					       sizeof(derr));
+				return derr;
 			}
 			if (nlh->nlmsg_type == family && fn) {
 				ret = fn(nlh, arg);
@@ -443,6 +480,43 @@ static int probe_reply(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* The attributes that a GETPOLICY dump of one operation lists. */
+static int policy_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1], *pol, *attr;
+	uint64_t *attrs = arg;
+	int rem, rem2;
+
+	if (genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0)
+		return -EPROTO;
+	if (!tb[CTRL_ATTR_POLICY])
+		return 0;
+	/* policy index => attribute type => its properties */
+	nla_for_each_nested(pol, tb[CTRL_ATTR_POLICY], rem)
+		nla_for_each_nested(attr, pol, rem2)
+			if (nla_type(attr) < 64)
+				*attrs |= 1ULL << nla_type(attr);
+	return 0;
+}
+
+static int probe_op_policy(struct katt_agent_nl *nl, int family, uint8_t cmd,
+			   uint64_t *attrs)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	*attrs = 0;
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0,
+			 NLM_F_DUMP, CTRL_CMD_GETPOLICY, 1) ||
+	    nla_put_u16(msg, CTRL_ATTR_FAMILY_ID, family) ||
+	    nla_put_u32(msg, CTRL_ATTR_OP, cmd)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return request(nl, msg, GENL_ID_CTRL, policy_reply, attrs);
+}
+
 static int probe_family(struct katt_agent_nl *nl)
 {
 	struct probe p = { .mcgrp = -1 };
@@ -476,7 +550,8 @@ static int probe_family(struct katt_agent_nl *nl)
 			 KTLS_ATTEST_FAMILY_VERSION);
 		return -EPROTO;
 	}
-	if (p.maxattr < NEED_MAXATTR) {
+	/* a family-wide maxattr (0 with policies per operation) */
+	if (p.maxattr && p.maxattr < NEED_MAXATTR) {
 		katt_err("kernel module's %s family has attributes up to %u, this agent needs %u (msg-len)",
 			 KTLS_ATTEST_FAMILY_NAME, p.maxattr, NEED_MAXATTR);
 		return -EPROTO;
@@ -487,6 +562,29 @@ static int probe_family(struct katt_agent_nl *nl)
 				 KTLS_ATTEST_FAMILY_NAME, need_ops[i].name);
 			return -EPROTO;
 		}
+	}
+	/* the attributes of each operation this agent sends them */
+	for (i = 0; i < sizeof(need_ops) / sizeof(need_ops[0]); i++) {
+		uint64_t have, missing;
+		unsigned int a;
+
+		if (!need_ops[i].attrs)
+			continue;
+		ret = probe_op_policy(nl, p.id, need_ops[i].cmd, &have);
+		if (ret) {
+			katt_err("netlink: the policy of %s not probed: %s",
+				 need_ops[i].name, strerror(-ret));
+			return ret;
+		}
+		missing = need_ops[i].attrs & ~have;
+		if (!missing)
+			continue;
+		for (a = 0; !(missing & (1ULL << a)); a++)
+			;
+		katt_err("kernel module's %s operation %s does not take the attribute %s that this agent sends",
+			 KTLS_ATTEST_FAMILY_NAME, need_ops[i].name,
+			 attr_name(a));
+		return -EPROTO;
 	}
 	if (p.mcgrp < 0) {
 		katt_err("kernel module's %s family has no %s group",
