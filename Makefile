@@ -10,6 +10,8 @@
 #                   completion (PREFIX=/usr/local, DESTDIR=; uninstall too)
 #   make bench      build the module and the benchmark, run it in the test VM
 #                   (not part of check; BENCH_ARGS go to gate-bench)
+#   make e2e-heavy  agent_e2e's many connections at once with 1000 of them
+#                   (E2E_CONNS=N) in the test VM (check runs 100)
 #   make ksft-tls   the kernel's own kTLS selftest, all of it, through the
 #                   gate in the test VM (check runs two of its variants;
 #                   KSFT_TLS_ARGS go to selftests/ksft-tls, e.g. --plain)
@@ -28,7 +30,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build ksft-tls clean cli agent install uninstall
+	bench bench-build ksft-tls e2e-heavy clean cli agent install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -385,6 +387,18 @@ ksft-tls: deps
 	$(MAKE) module userspace
 	tools/vm/run -t 3600 --cmdline slub_debug=FZPU -- sh -c 'modprobe tls && \
 		insmod kmod/ktls_attest.ko && selftests/ksft-tls $(KSFT_TLS_ARGS)'
+
+# agent_e2e's many_at_once with E2E_CONNS connections at once (1000: some
+# minutes under TCG), alone in one boot of the test VM; make check runs 100.
+E2E_CONNS ?= 1000
+.PHONY: e2e-heavy
+e2e-heavy: deps
+	$(MAKE) module userspace
+	tools/vm/run -t 1800 -e KATT_E2E_CONNS=$(E2E_CONNS) \
+		-e LD_PRELOAD=$(CURDIR)/$(KSFT_HARNESS_SHIM) \
+		-e KSFT_ONLY='global.vtpm_second_tpm e2e.many_at_once' -- \
+		sh -c 'modprobe tls && insmod kmod/ktls_attest.ko && \
+		build/selftests/agent_e2e'
 
 # Installs what is missing first (Debian 12, as root), then builds with the
 # freshly installed tools and libraries, then runs selftests/check.

@@ -30,7 +30,8 @@
  * PCR extended on the attester failing the next round with a reason that
  * names it at both ends; many connections at once (KATT_E2E_CONNS, default
  * 100), each passed with its own verdict; a clock rollback (counters
- * raised in the RP's state directory); peers that are not ktls-attest at
+ * raised in the RP's state directory, and a third TPM restored from a
+ * state snapshot); peers that are not ktls-attest at
  * all (openssl s_client, s_server): the deadline; agents SIGKILLed mid-round
  * on either side: the deadline, then new agents pass new rounds.  And every
  * attack of katt-evil's (selftests/katt_evil.c), with the RP's kernel
@@ -442,8 +443,8 @@ static int wait_ready(struct katt_peer *p, int timeout_ms)
 }
 
 /* ktls-attestd of host @i in ns[@i], with @config (NULL: the host's). */
-static void daemon_start(struct __test_metadata *_metadata, struct env *e,
-			 int i, const char *config)
+static void daemon_start_ak(struct __test_metadata *_metadata, struct env *e,
+			    int i, const char *config, const char *ak)
 {
 	struct daemon *d = &e->d[i];
 	char *argv[] = { W.daemon, "-c", (char *)(config ? config : W.h[i].config),
@@ -461,9 +462,15 @@ static void daemon_start(struct __test_metadata *_metadata, struct env *e,
 	ret = wait_ready(&d->p, START_MS);
 	ASSERT_EQ(0, ret) TH_LOG("ktls-attestd %c not ready: %s", 'A' + i,
 				 daemon_log(d));
-	EXPECT_NE(NULL, strstr(daemon_log(d), W.h[i].ak))
-		TH_LOG("the ready line does not name AK %s: %s", W.h[i].ak,
+	EXPECT_NE(NULL, strstr(daemon_log(d), ak))
+		TH_LOG("the ready line does not name AK %s: %s", ak,
 		       daemon_log(d));
+}
+
+static void daemon_start(struct __test_metadata *_metadata, struct env *e,
+			 int i, const char *config)
+{
+	daemon_start_ak(_metadata, e, i, config, W.h[i].ak);
 }
 
 /* katt-evil in ns[0] on host A's TPM and AK, in @mode, with @extra args. */
@@ -1080,6 +1087,100 @@ TEST_F_TIMEOUT(e2e, clock_rollback, 240)
 	EXPECT_NE(NULL, strstr(sc.reason_text, "reason 9 counter-regression"))
 		TH_LOG("%s", sc.reason_text);
 	conn_close(&c);
+}
+
+/*
+ * A TPM rolled back: host C (ns[1]) attests to A with a third TPM, whose
+ * state is put back to a snapshot after A accepted a quote of it.  Both
+ * starts are a TPM Reset to the same resetCount, and the restored TPM's
+ * clock is behind the one A saw: "counter-regression" at A, and at C
+ * from A's Verdict.
+ */
+TEST_F_TIMEOUT(e2e, clock_rollback_tpm_snapshot, 300)
+{
+	char tpmdir[PATH_MAX], snap[PATH_MAX], cdir[PATH_MAX];
+	char cconf[PATH_MAX + 16], cpol[PATH_MAX + 16], cstate[PATH_MAX + 16];
+	char aconf[PATH_MAX + 16], apol[PATH_MAX + 16], astate[PATH_MAX + 16];
+	char en[PATH_MAX + 16];
+	struct ktls_attest_status ss, sc;
+	struct env *e = &self->e;
+	struct host hc = { 0 };
+	struct vtpm vt = { 0 };
+	json_t *j, *rp;
+	struct conn c;
+
+	E2E_READY();
+	snprintf(tpmdir, sizeof(tpmdir), "%s/C-tpm", e->scratch);
+	snprintf(snap, sizeof(snap), "%s/C-snapshot", e->scratch);
+	snprintf(cdir, sizeof(cdir), "%s/C", e->scratch);
+	snprintf(cconf, sizeof(cconf), "%s/config.json", cdir);
+	snprintf(cpol, sizeof(cpol), "%s/policy.json", cdir);
+	snprintf(cstate, sizeof(cstate), "%s/state", cdir);
+	snprintf(en, sizeof(en), "%s/enrolled.json", cdir);
+	snprintf(aconf, sizeof(aconf), "%s/A-config.json", e->scratch);
+	snprintf(apol, sizeof(apol), "%s/A-policy.json", e->scratch);
+	snprintf(astate, sizeof(astate), "%s/A-state", e->scratch);
+
+	/* C: its TPM, its AK, enrolled with A */
+	ASSERT_EQ(0, vtpm_start(&vt, tpmdir));
+	ASSERT_EQ(0, mkdir(cdir, 0700));
+	ASSERT_EQ(0, mkdir(cstate, 0700));
+	snprintf(hc.tcti, sizeof(hc.tcti), "%s", vt.tcti);
+	ASSERT_EQ(0, write_config(&hc, cconf, cstate, cpol));
+	ASSERT_EQ(0, write_json(cpol, json_pack("{s:{s:s, s:s}}", "attester",
+					       "peers", "verified", "pcrs", PCRS)));
+	ASSERT_EQ(0, sh("'%s' enroll -c '%s' --pcrs " PCRS " -o '%s' > '%s/enroll.out' 2>&1",
+			W.daemon, cconf, en, cdir));
+	j = json_load_file(en, 0, NULL);
+	rp = json_object_get(j, "relying_party");
+	ASSERT_NE(NULL, rp);
+	strcpy(hc.ak, json_string_value(json_object_get(
+		json_array_get(json_object_get(rp, "aks"), 0), "name")) ?: "");
+	ASSERT_EQ(0, write_json(apol, json_pack("{s:O}", "relying_party", rp)));
+	json_decref(j);
+	ASSERT_EQ(0, sh("cp -a '%s' '%s'", W.h[0].state, astate));
+	ASSERT_EQ(0, write_config(&W.h[0], aconf, astate, apol));
+
+	/* the snapshot, taken stopped; then a first run that lasts */
+	vtpm_stop(&vt);
+	ASSERT_EQ(0, sh("cp -a '%s' '%s'", tpmdir, snap));
+	ASSERT_EQ(0, vtpm_start(&vt, tpmdir));
+	snprintf(hc.tcti, sizeof(hc.tcti), "%s", vt.tcti);
+	ASSERT_EQ(0, write_config(&hc, cconf, cstate, cpol));
+	daemon_start(_metadata, e, 0, aconf);
+	daemon_start_ak(_metadata, e, 1, cconf, hc.ak);
+	listen_b(_metadata, e, ATTESTER, ROUND_MS);
+	poll(NULL, 0, 8000);	/* C's clock runs ahead of the restored one's */
+	conn_open(_metadata, e, &c, RP, ROUND_MS);
+	conn_move(_metadata, &c);
+	sc = wait_end(c.kc, 1, ROUND_MS + 5000);
+	ss = wait_end(c.ks, 1, 5000);
+	EXPECT_STATE(sc, KTLS_ATTEST_STATE_PASSED, KTLS_ATTEST_REASON_VERDICT);
+	EXPECT_STATE(ss, KTLS_ATTEST_STATE_PASSED, KTLS_ATTEST_REASON_VERDICT);
+	EXPECT_NE(NULL, strstr(sc.reason_text, hc.ak)) TH_LOG("%s", sc.reason_text);
+	conn_close(&c);
+
+	/* C's TPM put back to the snapshot, started again at once */
+	katt_peer_kill(&e->d[1].p);
+	vtpm_stop(&vt);
+	ASSERT_EQ(0, sh("rm -rf '%s' && cp -a '%s' '%s'", tpmdir, snap, tpmdir));
+	ASSERT_EQ(0, vtpm_start(&vt, tpmdir));
+	snprintf(hc.tcti, sizeof(hc.tcti), "%s", vt.tcti);
+	ASSERT_EQ(0, write_config(&hc, cconf, cstate, cpol));
+	daemon_start_ak(_metadata, e, 1, cconf, hc.ak);
+	conn_open(_metadata, e, &c, RP, ROUND_MS);
+	conn_move(_metadata, &c);
+	sc = wait_end(c.kc, 1, ROUND_MS + 5000);
+	ss = wait_end(c.ks, 1, 5000);
+	EXPECT_STATE(sc, KTLS_ATTEST_STATE_FAILED, KTLS_ATTEST_REASON_VERDICT);
+	EXPECT_EQ(0, strncmp(sc.reason_text, "counter-regression: clock", 25))
+		TH_LOG("%s", sc.reason_text);
+	EXPECT_STATE(ss, KTLS_ATTEST_STATE_FAILED, KTLS_ATTEST_REASON_VERDICT);
+	EXPECT_NE(NULL, strstr(ss.reason_text, "reason 9 counter-regression"))
+		TH_LOG("%s", ss.reason_text);
+	conn_close(&c);
+	katt_peer_kill(&e->d[1].p);
+	vtpm_stop(&vt);
 }
 
 /* --- peers that are not ktls-attest ------------------------------------------------- */

@@ -10,7 +10,7 @@
  * peer an RP must refuse; it reports what the RP answered.
  *
  * usage: katt-evil [-T TCTI] -s STATE [--other-tcti TCTI] [--other-state DIR]
- *                  [--pcrs-other SEL] MODE
+ *                  MODE
  *        katt-evil [-T TCTI] --forger-name
  *
  *   -T TCTI           its TPM (default device:/dev/tpmrm0)
@@ -118,6 +118,8 @@ static const char *const mode_names[] = {
 	[M_SILENT] = "silent",
 };
 
+#define NMODES	(sizeof(mode_names) / sizeof(mode_names[0]))
+
 /* One socket: its binding, its round, the Challenge waiting (relay). */
 struct session {
 	bool used;
@@ -169,7 +171,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: " PROG " [-T TCTI] -s STATE [--other-tcti TCTI] [--other-state DIR] MODE\n"
 		   "       " PROG " [-T TCTI] --forger-name\n"
 		   "MODE:");
-	for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+	for (i = 0; i < NMODES; i++)
 		fprintf(f, " %s", mode_names[i]);
 	fprintf(f, "\n");
 }
@@ -784,13 +786,27 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "T:s:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'T': tcti = optarg; break;
-		case 's': state = optarg; break;
-		case 'o': other_tcti = optarg; break;
-		case 'O': other_state = optarg; break;
-		case 'F': forger = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'T':
+			tcti = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'o':
+			other_tcti = optarg;
+			break;
+		case 'O':
+			other_state = optarg;
+			break;
+		case 'F':
+			forger = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -801,10 +817,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+	for (i = 0; i < NMODES; i++)
 		if (!strcmp(argv[optind], mode_names[i]))
 			break;
-	if (i == sizeof(mode_names) / sizeof(mode_names[0])) {
+	if (i == NMODES) {
 		fprintf(stderr, PROG ": unknown mode %s\n", argv[optind]);
 		usage(stderr);
 		return 2;
