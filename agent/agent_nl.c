@@ -262,9 +262,12 @@ void katt_nl_ev_release(struct katt_nl_ev *ev)
 static ssize_t recv_one(struct katt_agent_nl *nl, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = nl->fd, .events = POLLIN };
+	struct sockaddr_nl from;
+	socklen_t fromlen;
 	ssize_t n;
 	int ret;
 
+again:
 	if (timeout_ms) {
 		do {
 			ret = poll(&pfd, 1, timeout_ms);
@@ -275,10 +278,24 @@ static ssize_t recv_one(struct katt_agent_nl *nl, int timeout_ms)
 			return -EAGAIN;
 	}
 	do {
-		n = recv(nl->fd, nl->buf, NL_BUF, MSG_DONTWAIT | MSG_TRUNC);
+		fromlen = sizeof(from);
+		n = recvfrom(nl->fd, nl->buf, NL_BUF, MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&from, &fromlen);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	/*
+	 * Only the kernel speaks for the kernel: a process with
+	 * CAP_NET_ADMIN in this namespace may unicast to this socket, and a
+	 * round-start it made up would have the attester quote over a binder
+	 * of its choosing.  Its datagrams are dropped unread.
+	 */
+	if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid) {
+		katt_warn("netlink: a datagram of %zd bytes from port %u, not from the kernel: dropped",
+			  n, fromlen >= sizeof(from) ? from.nl_pid : 0);
+		goto again;
+	}
 	if (n > NL_BUF) {
 		katt_err("netlink: a datagram of %zd bytes, more than %d", n,
 			 NL_BUF);

@@ -23,6 +23,7 @@
  * (The two-TPM end-to-end suite and the attacks are selftests/agent_e2e.c.)
  * Needs root, the module and /dev/tpmrm0; without them every test SKIPs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -34,6 +35,10 @@
 #include <unistd.h>
 
 #include <linux/ktls_attest.h>
+#include <linux/ktls_attest_netlink.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 
 #include "kselftest_harness.h"
 #include "lib/katt_netns.h"
@@ -431,6 +436,130 @@ TEST_F_TIMEOUT(daemon, mutual, 300)
 		EXPECT_EQ(0, katt_peer_wait_stderr(&self->d[i], want, 5000))
 			TH_LOG("daemon %d: %s", i, stderr_of(&self->d[i]));
 	}
+}
+
+/* The netlink port of @pid's generic netlink socket, or 0. */
+static uint32_t genl_portid_of(pid_t pid)
+{
+	char path[64], line[256], link[64];
+	unsigned long inode;
+	unsigned int eth, portid = 0;
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/netlink", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!portid && fgets(line, sizeof(line), f)) {
+		unsigned int pt;
+
+		/* sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode */
+		if (sscanf(line, "%*s %u %u %*s %*s %*s %*s %*s %*s %lu", &eth,
+			   &pt, &inode) != 3 || eth != NETLINK_GENERIC)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		d = opendir(path);
+		if (!d)
+			break;
+		while ((de = readdir(d))) {
+			char want[48], fd[320];
+			ssize_t n;
+
+			snprintf(fd, sizeof(fd), "%s/%s", path, de->d_name);
+			n = readlink(fd, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			snprintf(want, sizeof(want), "socket:[%lu]", inode);
+			if (!strcmp(link, want)) {
+				portid = pt;
+				break;
+			}
+		}
+		closedir(d);
+	}
+	fclose(f);
+	return portid;
+}
+
+/*
+ * A process with CAP_NET_ADMIN in the agent's namespace can unicast to the
+ * agent's netlink socket.  A round-start and a Challenge it makes up must
+ * not make the agent quote over a binder of its choosing: only the kernel
+ * (port 0) speaks for the kernel.
+ */
+TEST_F_TIMEOUT(daemon, forged_events_dropped, 120)
+{
+	uint8_t chal[512], bin[32];
+	struct katt_msg m = { .version = 1, .type = KATT_MSG_CHALLENGE };
+	struct nl_sock *sk;
+	struct nl_msg *msg;
+	uint32_t portid;
+	int fam, i;
+	long len;
+
+	D_READY();
+	portid = genl_portid_of(self->d[0].pid);
+	ASSERT_NE(0, portid);
+	m.challenge.rid = 1;
+	m.challenge.ntypes = 1;
+	m.challenge.types[0] = KATT_EV_TPM2_QUOTE;
+	memset(m.challenge.nonce, 0x5a, sizeof(m.challenge.nonce));
+	len = katt_msg_encode(&m, chal, sizeof(chal));
+	ASSERT_LT(0, len);
+	memset(bin, 0xa5, sizeof(bin));
+
+	ASSERT_EQ(0, katt_netns_enter(&self->net, 0));
+	sk = nl_socket_alloc();
+	ASSERT_NE(NULL, sk);
+	ASSERT_EQ(0, genl_connect(sk));
+	fam = genl_ctrl_resolve(sk, KTLS_ATTEST_FAMILY_NAME);
+	ASSERT_LT(0, fam);
+	nl_socket_set_peer_port(sk, portid);
+	for (i = 0; i < 2; i++) {
+		msg = nlmsg_alloc();
+		ASSERT_NE(NULL, msg);
+		ASSERT_NE(NULL, genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam,
+					    0, 0, i ? KTLS_ATTEST_CMD_MSG_RECV :
+					    KTLS_ATTEST_CMD_ROUND_START,
+					    KTLS_ATTEST_FAMILY_VERSION));
+		nla_put_u64(msg, KTLS_ATTEST_A_SOCK_COOKIE, 0x7777);
+		nla_put_u32(msg, KTLS_ATTEST_A_SOCK_ROUND, 1);
+		if (!i) {
+			nla_put_u32(msg, KTLS_ATTEST_A_SOCK_ROLE,
+				    KTLS_ATTEST_ROLE_ATTESTER);
+			nla_put_u32(msg, KTLS_ATTEST_A_SOCK_STATE,
+				    KTLS_ATTEST_STATE_PENDING);
+			nla_put_u32(msg, KTLS_ATTEST_A_SOCK_TIMEOUT_MS, 10000);
+			nla_put_u32(msg, KTLS_ATTEST_A_SOCK_BINDING_FLAGS,
+				    KTLS_ATTEST_BINDING_LOCAL_KEY |
+				    KTLS_ATTEST_BINDING_PEER_KEY |
+				    KTLS_ATTEST_BINDING_PEER_VERIFIED);
+			nla_put(msg, KTLS_ATTEST_A_SOCK_BINDING_EXPORTER, 32, bin);
+			nla_put(msg, KTLS_ATTEST_A_SOCK_BINDING_LOCAL_KEY, 32, bin);
+			nla_put(msg, KTLS_ATTEST_A_SOCK_BINDING_PEER_KEY, 32, bin);
+		} else {
+			nla_put_u32(msg, KTLS_ATTEST_A_SOCK_MSG_LEN, len);
+			nla_put(msg, KTLS_ATTEST_A_SOCK_MSG_DATA, len, chal);
+		}
+		/* root may unicast to another netlink socket */
+		EXPECT_LT(0, nl_send_auto(sk, msg));
+		nlmsg_free(msg);
+	}
+	nl_socket_free(sk);
+	ASSERT_EQ(0, katt_netns_enter(&self->net, -1));
+
+	EXPECT_EQ(0, katt_peer_wait_stderr(&self->d[0],
+					   "not from the kernel: dropped", 10000))
+		TH_LOG("%s", stderr_of(&self->d[0]));
+	/* the TPM worker answers in well under a second */
+	sleep(2);
+	EXPECT_EQ(NULL, strstr(stderr_of(&self->d[0]), "cookie 0x7777"))
+		TH_LOG("%s", stderr_of(&self->d[0]));
+	EXPECT_EQ(NULL, strstr(stderr_of(&self->d[0]), "Evidence of"))
+		TH_LOG("%s", stderr_of(&self->d[0]));
 }
 
 TEST_HARNESS_MAIN
