@@ -50,7 +50,7 @@ struct enroll {
 
 #define USAGE	"usage: ktls-attestd enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n"
 
-static void help(void)
+static void print_help(void)
 {
 	fputs(USAGE
 	      "Prints this host's AK; with -o, writes a policy for the peer.\n"
@@ -104,7 +104,7 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 			e->json = true;
 			break;
 		case 'h':
-			help();
+			print_help();
 			return fflush(stdout) ? -EIO : 1;
 		case ':':
 			return usage_error("%s needs an argument",

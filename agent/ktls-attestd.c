@@ -40,7 +40,7 @@
 	"       " IDENT " enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n"
 
 /* --help: every option, as ktls-attestd(8) has them. */
-static void help(void)
+static void print_help(void)
 {
 	fputs(USAGE
 	      "The attestation agent of this network namespace: attests with this\n"
@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 			check = true;
 			break;
 		case 'h':
-			help();
+			print_help();
 			return fflush(stdout) ? 1 : 0;
 		case ':':
 			return usage_error("%s needs an argument",
