@@ -10,8 +10,12 @@
 #                   completion), the agent ktls-attestd (man pages, example
 #                   files), the library and the example programs
 #                   (PREFIX=/usr/local, DESTDIR=; uninstall too)
-#   make bench      build the module and the benchmark, run it in the test VM
-#                   (not part of check; BENCH_ARGS go to gate-bench)
+#   make bench      build the module and the benchmarks, run them in the test
+#                   VM (not part of check; BENCH_ARGS go to gate-bench,
+#                   LIB_BENCH_ARGS to lib-bench, AGENT_BENCH_ARGS to
+#                   agent-run; bench-lib and bench-agent run one alone)
+#   make e2e-heavy  agent_e2e's many connections at once with 1000 of them
+#                   (E2E_CONNS=N) in the test VM (check runs 100)
 #   make ksft-tls   the kernel's own kTLS selftest, all of it, through the
 #                   gate in the test VM (check runs two of its variants;
 #                   KSFT_TLS_ARGS go to selftests/ksft-tls, e.g. --plain)
@@ -30,7 +34,7 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -Iuapi -isystem $(B)/ksft -D_GNU_SOURCE
 
 .PHONY: all module userspace check deps gen style style-checkpatch style-sparse \
-	bench bench-build ksft-tls clean cli agent install uninstall
+	bench bench-build ksft-tls e2e-heavy clean cli agent demo install uninstall
 all: module userspace
 
 # --- userspace: test programs ---------------------------------------------
@@ -171,6 +175,18 @@ $(AGENTD_ASAN): agent/ktls-attestd.c $(AGENT_ASAN_LIB) $(AGENT_HDR)
 
 agent: $(AGENT_LIB) $(AGENTD) $(AGENTD_ASAN) $(AGENT_UNITS)
 
+# katt-evil: the hostile attester of the end-to-end attack tests, on the
+# agent library and the selftests' netlink client
+EVIL := $(B)/selftests/katt-evil
+$(EVIL): selftests/katt_evil.c $(AGENT_LIB) $(KATT_NL_LIB) \
+		uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iagent -Iselftests $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(AGENT_LIB) $(AGENT_LIBS) \
+		$(call pc_libs,libnl-genl-3.0)
+
+userspace: $(EVIL)
+
 userspace: $(SELFTEST_BINS) cli agent
 
 # --- installing the operator's tool ---------------------------------------
@@ -297,6 +313,21 @@ $(B)/selftests/agent_daemon: selftests/agent_daemon.c $(PEER_LIB) $(KATT_NL_LIB)
 userspace: lib $(SELFTEST_BINS) $(HOST_TESTS) $(B)/selftests/lib_openssl \
 	$(EX_PROGS) $(B)/selftests/examples $(B)/selftests/agent_daemon
 
+# agent_e2e: ktls-attestd in two namespaces, two TPMs (the VM's and one
+# behind the vTPM proxy), the library's connections, katt-evil's attacks
+E2E := $(B)/selftests/agent_e2e
+E2E_LIB := selftests/lib/vtpm.c selftests/lib/vtpm.h $(CERTS_LIB) \
+	$(PEER_LIB) $(KATT_RELAY_LIB)
+$(E2E): selftests/agent_e2e.c $(E2E_LIB) $(KTLS_LIB) $(KATT_NL_LIB) \
+		$(KATT_TEST_LIB) $(LIB_A) $(B)/ksft/kselftest_harness.h \
+		uapi/linux/ktls_attest.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(LIB_DIR) $(CFLAGS) $(WARN) -o $@ \
+		$(filter %.c,$^) $(LIB_A) $(LIB_LDLIBS) \
+		$(call pc_libs,jansson) -lpthread
+
+userspace: $(E2E)
+
 # make install [PREFIX=/usr/local] [DESTDIR=]: the library (header, shared
 # and static, pkg-config file), the example programs, the certificate
 # script and their man pages.
@@ -370,20 +401,28 @@ $(AUTOPASS): tools/bench/katt-autopass.c $(KATT_NL_LIB) \
 
 bench-build: $(BENCH_BIN) $(AUTOPASS) $(EX_PROGS)
 
-# Boots the test VM twice: gate-bench (the gate against plain kTLS, about
-# 2.5 minutes), then lib-bench (the example programs through the library
-# against userspace OpenSSL, about 5 minutes).  BENCH_ARGS go to
-# gate-bench, LIB_BENCH_ARGS to lib-bench; bench-lib runs only the latter.
+# Boots the test VM three times: gate-bench (the gate against plain kTLS,
+# about 2.5 minutes), lib-bench (the example programs through the library
+# against userspace OpenSSL, about 5 minutes), agent-bench (the time to
+# first byte with ktls-attestd's attestation against without, about 4
+# minutes).  BENCH_ARGS go to gate-bench, LIB_BENCH_ARGS to lib-bench,
+# AGENT_BENCH_ARGS to agent-run (e.g. "--keep DIR -- -n 15"); bench-lib
+# and bench-agent run one alone.
 BENCH_ARGS ?=
 LIB_BENCH_ARGS ?=
-.PHONY: bench-lib
+AGENT_BENCH_ARGS ?=
+.PHONY: bench-lib bench-agent
 bench: deps
 	$(MAKE) module userspace bench-build
 	tools/bench/run $(BENCH_ARGS)
 	tools/bench/lib-run $(LIB_BENCH_ARGS)
+	tools/bench/agent-run $(AGENT_BENCH_ARGS)
 bench-lib: deps
 	$(MAKE) module userspace bench-build
 	tools/bench/lib-run $(LIB_BENCH_ARGS)
+bench-agent: deps
+	$(MAKE) module userspace bench-build
+	tools/bench/agent-run $(AGENT_BENCH_ARGS)
 
 # --- tests ----------------------------------------------------------------
 
@@ -397,11 +436,32 @@ ksft-tls: deps
 	tools/vm/run -t 3600 --cmdline slub_debug=FZPU -- sh -c 'modprobe tls && \
 		insmod kmod/ktls_attest.ko && selftests/ksft-tls $(KSFT_TLS_ARGS)'
 
+# agent_e2e's many_at_once with E2E_CONNS connections at once (1000: some
+# minutes under TCG), alone in one boot of the test VM; make check runs 100.
+E2E_CONNS ?= 1000
+.PHONY: e2e-heavy
+e2e-heavy: deps
+	$(MAKE) module userspace
+	tools/vm/run -t 1800 -e KATT_E2E_CONNS=$(E2E_CONNS) \
+		-e LD_PRELOAD=$(CURDIR)/$(KSFT_HARNESS_SHIM) \
+		-e KSFT_ONLY='global.vtpm_second_tpm e2e.many_at_once' -- \
+		sh -c 'modprobe tls && insmod kmod/ktls_attest.ko && \
+		build/selftests/agent_e2e'
+
 # Installs what is missing first (Debian 12, as root), then builds with the
 # freshly installed tools and libraries, then runs selftests/check.
 check: deps
 	$(MAKE) all
 	selftests/check
+
+# The main job, played in the test VM: two namespaces, an agent in each, a
+# connection held, attested with a TPM quote, released, re-attested, and
+# failed by a measured change (tools/demo/scenario).  DEMO_ARGS go to
+# tools/demo/run (--keep DIR keeps the logs).
+DEMO_ARGS ?=
+demo: deps
+	$(MAKE) all
+	tools/demo/run $(DEMO_ARGS)
 
 module:
 	@test -n "$(KVER)" || { tools/kver; exit 1; }

@@ -383,9 +383,10 @@ long katt_attester_answer(struct katt_attester *a, const struct katt_msg *ch,
 			katt_pcr_sel_format(c->has_sel ? &c->sel :
 					    &a->cfg.default_sel, pcrs,
 					    sizeof(pcrs));
-			katt_info("attester: round id %u: quoted %s with AK %.16s..., Evidence of %ld bytes (%u logs, quote %u)",
-				  c->rid, pcrs, name, len, keep,
-				  a->quote.attempts);
+			/* the start as tools/demo and tools/bench read it */
+			katt_info("attester: round id %u: Evidence of %ld bytes (%u logs, quote %u): %s quoted with AK %.16s...",
+				  c->rid, len, keep, a->quote.attempts, pcrs,
+				  name);
 		}
 		*reply = KATT_MSG_EVIDENCE;
 		return len;

@@ -3,7 +3,7 @@
  * ktls-attestd: the attestation agent of a network namespace
  * (Documentation/agent.rst, Documentation/man/ktls-attestd.8).
  *
- *   ktls-attestd [-c CONFIG] [-v...] [--syslog] [--check]
+ *   ktls-attestd [-c CONFIG] [-v...] [--syslog] [--timestamps] [--check]
  *   ktls-attestd enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]
  *
  * main() reads the configuration and the policy, opens the netlink socket
@@ -36,7 +36,7 @@
 #define IDENT	"ktls-attestd"
 
 #define USAGE \
-	"usage: " IDENT " [-c CONFIG] [-v...] [--syslog] [--check]\n" \
+	"usage: " IDENT " [-c CONFIG] [-v...] [--syslog] [--timestamps] [--check]\n" \
 	"       " IDENT " enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n"
 
 /* --help: every option, as ktls-attestd(8) has them. */
@@ -49,6 +49,8 @@ static void print_help(void)
 	      "                       ktls-attestd.conf(5))\n"
 	      "  -v, --verbose        info messages too; twice, debug messages too\n"
 	      "  --syslog             log to syslog (facility daemon), not stderr\n"
+	      "  --timestamps         begin each stderr line with CLOCK_MONOTONIC\n"
+	      "                       seconds\n"
 	      "  --check              read the configuration and the policy, print\n"
 	      "                       what they say and exit (no TPM, no netlink)\n"
 	      "  -h, --help           this help\n"
@@ -275,12 +277,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "syslog", no_argument, NULL, 'S' },
+		{ "timestamps", no_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = KATT_CONFIG_DEFAULT;
-	bool use_syslog = false, check = false;
+	bool use_syslog = false, check = false, stamps = false;
 	int c, verbosity = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "enroll"))
@@ -296,6 +299,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			use_syslog = true;
+			break;
+		case 'T':
+			stamps = true;
 			break;
 		case 'C':
 			check = true;
@@ -315,5 +321,6 @@ int main(int argc, char **argv)
 				   "%s: give it first, before any option" :
 				   "unexpected argument %s", argv[optind]);
 	katt_log_open(IDENT, use_syslog, verbosity);
+	katt_log_timestamps(stamps);
 	return run_daemon(config, check);
 }

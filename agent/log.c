@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 
 static const char *log_ident = "ktls-attestd";
 static bool log_syslog;
+static bool log_stamp;
 static enum katt_log_level log_max = KATT_LOG_NOTICE;
 
 static const char *const level_name[] = {
@@ -50,6 +52,11 @@ void katt_log_close(void)
 	log_syslog = false;
 }
 
+void katt_log_timestamps(bool on)
+{
+	log_stamp = on;
+}
+
 bool katt_log_enabled(enum katt_log_level level)
 {
 	return level <= log_max;
@@ -57,6 +64,7 @@ bool katt_log_enabled(enum katt_log_level level)
 
 void katt_log(enum katt_log_level level, const char *fmt, ...)
 {
+	struct timespec ts;
 	char line[512];
 	va_list ap;
 
@@ -67,6 +75,9 @@ void katt_log(enum katt_log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (log_syslog)
 		syslog(level_syslog[level], "%s", line);
+	else if (log_stamp && !clock_gettime(CLOCK_MONOTONIC, &ts))
+		fprintf(stderr, "%lld.%06ld %s: %s%s\n", (long long)ts.tv_sec,
+			ts.tv_nsec / 1000, log_ident, level_name[level], line);
 	else
 		fprintf(stderr, "%s: %s%s\n", log_ident, level_name[level],
 			line);

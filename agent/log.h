@@ -28,6 +28,13 @@ enum katt_log_level {
  */
 void katt_log_open(const char *ident, bool use_syslog, int verbosity);
 void katt_log_close(void);
+/*
+ * @on: prefix each line on standard error with the CLOCK_MONOTONIC time in
+ * seconds ("1234.567890 ktls-attestd: ..."), so that the lines of agents
+ * and programs on one host can be put on one timeline (tools/bench).  Not
+ * for syslog, which stamps its own.  Set it at start, with katt_log_open().
+ */
+void katt_log_timestamps(bool on);
 bool katt_log_enabled(enum katt_log_level level);
 
 void katt_log(enum katt_log_level level, const char *fmt, ...)

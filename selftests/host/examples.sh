@@ -138,7 +138,7 @@ wait "${pids[-1]}"
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["mode"] == "userspace", s
-for k in ("connect_us", "handshake_us", "move_us", "verdict_us", "first_byte_us"):
+for k in ("start_us", "connect_us", "handshake_us", "move_us", "verdict_us", "first_byte_us"):
     assert isinstance(s[k], int) and s[k] >= 0, (k, s)
 assert [c["cmd"] for c in s["commands"]] == ["ping", "download 100K"] * 3, s
 assert all(c["us"] > 0 for c in s["commands"]), s

@@ -347,8 +347,9 @@ static int run(struct client *cl, SSL_CTX *ctx)
 	if (status != EXIT_ATTEST)
 		ktls_attest_close(ka);
 	if (cl->timings) {
-		json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:O}",
+		json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:O}",
 				      "mode", ktls_attest_mode_name(cl->o.mode),
+				      "start_us", (json_int_t)t_connect,
 				      "connect_us", (json_int_t)(t_hs0 - t_connect),
 				      "handshake_us", (json_int_t)(t_hs1 - t_hs0),
 				      "move_us", (json_int_t)(t_move - t_hs1),
