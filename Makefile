@@ -6,8 +6,10 @@
 #   make check      install missing dependencies, build, run host and VM tests
 #   make deps       install missing Debian packages (tools/deps)
 #   make style      checkpatch and sparse on the module
-#   make install    the operator's tool ktls-attest, its man page and bash
-#                   completion (PREFIX=/usr/local, DESTDIR=; uninstall too)
+#   make install    the operator's tool ktls-attest (man page, bash
+#                   completion), the agent ktls-attestd (man pages, example
+#                   files), the library and the example programs
+#                   (PREFIX=/usr/local, DESTDIR=; uninstall too)
 #   make bench      build the module and the benchmarks, run them in the test
 #                   VM (not part of check; BENCH_ARGS go to gate-bench,
 #                   LIB_BENCH_ARGS to lib-bench, AGENT_BENCH_ARGS to
@@ -164,7 +166,14 @@ $(AGENTD): agent/ktls-attestd.c $(AGENT_LIB) $(AGENT_HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< \
 		$(AGENT_LIB) $(AGENT_LIBS)
 
-agent: $(AGENT_LIB) $(AGENTD) $(AGENT_UNITS)
+# and with the sanitizers, for its command-line tests on the host
+AGENTD_ASAN := $(B)/asan/ktls-attestd
+$(AGENTD_ASAN): agent/ktls-attestd.c $(AGENT_ASAN_LIB) $(AGENT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $< \
+		$(AGENT_ASAN_LIB) $(AGENT_LIBS)
+
+agent: $(AGENT_LIB) $(AGENTD) $(AGENTD_ASAN) $(AGENT_UNITS)
 
 # katt-evil: the hostile attester of the end-to-end attack tests, on the
 # agent library and the selftests' netlink client
@@ -200,6 +209,35 @@ uninstall-cli:
 	rm -f $(DESTDIR)$(BINDIR)/ktls-attest \
 		$(DESTDIR)$(MANDIR)/man8/ktls-attest.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/ktls-attest
+
+# --- installing the agent, ktls-attestd ------------------------------------
+#
+# The daemon, its two man pages and the example configuration and policy
+# (as documentation: nothing is written to /etc, an operator's files there
+# are never overwritten).
+
+SBINDIR ?= $(PREFIX)/sbin
+AGENT_DOCDIR ?= $(PREFIX)/share/doc/ktls-attestd
+AGENT_EXAMPLES := agent/examples/config.json agent/examples/policy.json
+
+.PHONY: install-agent uninstall-agent
+install-agent: $(AGENTD)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(AGENT_DOCDIR)/examples
+	$(INSTALL) -m 0755 $(AGENTD) $(DESTDIR)$(SBINDIR)/ktls-attestd
+	$(INSTALL) -m 0644 Documentation/man/ktls-attestd.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 Documentation/man/ktls-attestd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(AGENT_EXAMPLES) $(DESTDIR)$(AGENT_DOCDIR)/examples/
+
+uninstall-agent:
+	rm -f $(DESTDIR)$(SBINDIR)/ktls-attestd \
+		$(DESTDIR)$(MANDIR)/man8/ktls-attestd.8 \
+		$(DESTDIR)$(MANDIR)/man5/ktls-attestd.conf.5 \
+		$(addprefix $(DESTDIR)$(AGENT_DOCDIR)/examples/,$(notdir $(AGENT_EXAMPLES)))
+	rmdir $(DESTDIR)$(AGENT_DOCDIR)/examples $(DESTDIR)$(AGENT_DOCDIR) \
+		2>/dev/null || true
 
 # --- libktls-attest (tools/lib/ktls-attest) ------------------------------
 
@@ -307,9 +345,10 @@ uninstall-lib:
 		ktls-attest-client ktls-attest-certs) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 
-# make install: the operator's tool, the library and the example programs
-install: install-cli install-lib
-uninstall: uninstall-cli uninstall-lib
+# make install: the operator's tool, the agent, the library and the
+# example programs
+install: install-cli install-agent install-lib
+uninstall: uninstall-cli uninstall-agent uninstall-lib
 
 # --- the kernel's own kTLS selftest, through the gate (selftests/ksft-tls) --
 

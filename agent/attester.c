@@ -4,7 +4,8 @@
  *
  * Owns: the TPM connection, the AK, the configuration it was given (its
  * strings stay the caller's) and the buffers of one answer.  Calls: tpm,
- * ak, binder, proto, tpm_crypto, tss2-esys, tss2-mu, log.
+ * ak, binder, proto, tpm_crypto, config (katt_pcr_sel_format), tss2-esys,
+ * tss2-mu, log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "attester.h"
+#include "config.h"
 #include "log.h"
 #include "tpm_crypto.h"
 
@@ -372,8 +374,20 @@ long katt_attester_answer(struct katt_attester *a, const struct katt_msg *ch,
 			continue;
 		if (len < 0)
 			break;
-		katt_info("attester: round id %u: Evidence of %ld bytes (%u logs, quote %u)",
-			  c->rid, len, keep, a->quote.attempts);
+		if (katt_log_enabled(KATT_LOG_INFO)) {
+			const TPM2B_NAME *n = &a->ak.name;
+			char name[2 * sizeof(n->name) + 1];
+			char pcrs[160];
+
+			katt_hex(n->name, n->size, name);
+			katt_pcr_sel_format(c->has_sel ? &c->sel :
+					    &a->cfg.default_sel, pcrs,
+					    sizeof(pcrs));
+			/* the start as tools/demo and tools/bench read it */
+			katt_info("attester: round id %u: Evidence of %ld bytes (%u logs, quote %u): %s quoted with AK %.16s...",
+				  c->rid, len, keep, a->quote.attempts, pcrs,
+				  name);
+		}
 		*reply = KATT_MSG_EVIDENCE;
 		return len;
 	}

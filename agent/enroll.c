@@ -48,17 +48,29 @@ struct enroll {
 	const char *type;
 };
 
-static void usage(FILE *f)
+#define USAGE	"usage: ktls-attestd enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n"
+
+static void print_help(void)
 {
-	fprintf(f,
-		"Usage: ktls-attestd enroll [-c CONFIG] [--pcrs SEL] [-o FILE] [-j]\n"
-		"  -c CONFIG   the configuration (default " KATT_CONFIG_DEFAULT ")\n"
-		"  --pcrs SEL  the PCRs taken as reference, e.g. sha256:0,1,7\n"
-		"              (default: the policy's attester.pcrs, else " DEFAULT_SEL ")\n"
-		"  -o FILE     write a policy for the peer that pins this AK\n"
-		"              with this host's current values of SEL\n"
-		"  -j          print JSON\n"
-		"  -h          this help\n");
+	fputs(USAGE
+	      "Prints this host's AK; with -o, writes a policy for the peer.\n"
+	      "  -c, --config CONFIG  the configuration (default " KATT_CONFIG_DEFAULT ")\n"
+	      "  --pcrs SEL           the PCRs taken as reference, e.g. sha256:0,1,7\n"
+	      "                       (default: the policy's attester.pcrs, else " DEFAULT_SEL ")\n"
+	      "  -o, --output FILE    write a policy for the peer that pins this AK\n"
+	      "                       with this host's current values of SEL\n"
+	      "  -j, --json           print JSON\n"
+	      "  -h, --help           this help\n"
+	      "Exit status: 0 success, 1 failure, 2 usage error.\n", stdout);
+}
+
+/* A usage error: what is wrong, then the usage line; -EINVAL. */
+static int usage_error(const char *fmt, const char *what)
+{
+	fputs("ktls-attestd enroll: ", stderr);
+	fprintf(stderr, fmt, what);
+	fputs("\n" USAGE, stderr);
+	return -EINVAL;
 }
 
 static int parse_args(struct enroll *e, int argc, char **argv)
@@ -71,12 +83,13 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char opt[3] = "-?";
 	int c;
 
 	/* the daemon's main may have used getopt already: start afresh */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:o:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:o:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			e->config_path = optarg;
@@ -91,36 +104,27 @@ static int parse_args(struct enroll *e, int argc, char **argv)
 			e->json = true;
 			break;
 		case 'h':
-			usage(stdout);
-			return 1;
+			print_help();
+			return fflush(stdout) ? -EIO : 1;
+		case ':':
+			return usage_error("%s needs an argument",
+					   argv[optind - 1]);
 		default:
-			if (optopt && strchr("co", optopt))
-				fprintf(stderr, "ktls-attestd enroll: -%c needs an argument\n",
-					optopt);
-			else if (optopt == 'p')
-				fprintf(stderr, "ktls-attestd enroll: --pcrs needs an argument\n");
-			else if (optopt)
-				fprintf(stderr, "ktls-attestd enroll: unknown option -%c\n",
-					optopt);
-			else
-				fprintf(stderr, "ktls-attestd enroll: unknown option %s\n",
-					argv[optind - 1]);
-			usage(stderr);
-			return -EINVAL;
+			/* optopt: the val of a long option given an argument */
+			if (!strncmp(argv[optind - 1], "--", 2))
+				return usage_error(optopt ?
+						   "%s takes no argument" :
+						   "unknown option %s",
+						   argv[optind - 1]);
+			opt[1] = (char)optopt;
+			return usage_error("unknown option %s", opt);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "ktls-attestd enroll: unexpected argument %s\n",
-			argv[optind]);
-		usage(stderr);
-		return -EINVAL;
-	}
-	if (e->pcrs && katt_pcr_sel_parse(e->pcrs, &e->sel)) {
-		fprintf(stderr, "ktls-attestd enroll: --pcrs %s: not a PCR selection (e.g. sha256:0,1,7 or sha256:0-7+sha1:0)\n",
-			e->pcrs);
-		usage(stderr);
-		return -EINVAL;
-	}
+	if (optind < argc)
+		return usage_error("unexpected argument %s", argv[optind]);
+	if (e->pcrs && katt_pcr_sel_parse(e->pcrs, &e->sel))
+		return usage_error("--pcrs %s: not a PCR selection (e.g. sha256:0,1,7 or sha256:0-7+sha1:0)",
+				   e->pcrs);
 	return 0;
 }
 
@@ -388,7 +392,7 @@ int katt_enroll_main(int argc, char **argv)
 
 	ret = parse_args(&e, argc, argv);
 	if (ret)
-		return ret > 0 ? 0 : 2;
+		return ret > 0 ? 0 : ret == -EIO ? 1 : 2;
 	ret = katt_config_load(e.config_path, &cfg);
 	if (ret)
 		return 1;

@@ -8,7 +8,7 @@
  * arrives is logged and dropped, since the kernel's round is over.
  *
  * Owns: the sessions' outboxes.  Calls: proto, rp, binder, tpm_crypto
- * (hex), log; no I/O.
+ * (hex), config (katt_pcr_sel_format), log; no I/O.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -78,34 +78,6 @@ static void textf(char *out, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out, len, fmt, ap);
 	va_end(ap);
-}
-
-void katt_session_sel_text(const struct katt_pcr_sel *sel, char *out,
-			   size_t len)
-{
-	size_t off = 0;
-	unsigned int b, i;
-
-	out[0] = '\0';
-	for (b = 0; b < sel->nbanks && off < len; b++) {
-		const char *name = katt_hash_alg_name(sel->bank[b].alg);
-		const char *sep = "";
-
-		if (name)
-			off += snprintf(out + off, len - off, "%s%s:",
-					b ? "+" : "", name);
-		else
-			off += snprintf(out + off, len - off, "%s%#06x:",
-					b ? "+" : "", sel->bank[b].alg);
-		for (i = 0; i < KATT_PCR_COUNT && off < len; i++) {
-			if (!(sel->bank[b].pcrs & (1U << i)))
-				continue;
-			off += snprintf(out + off, len - off, "%s%u", sep, i);
-			sep = ",";
-		}
-	}
-	if (!sel->nbanks)
-		snprintf(out, len, "none");
 }
 
 /* Whether every PCR of @sel is in @allow. */
@@ -428,8 +400,8 @@ static void on_challenge(struct katt_session *s, struct katt_sess_ctx *ctx,
 		return;
 	}
 	if (c->has_sel && !sel_within(&c->sel, &p->allow_sel)) {
-		katt_session_sel_text(&c->sel, want, sizeof(want));
-		katt_session_sel_text(&p->allow_sel, allow, sizeof(allow));
+		katt_pcr_sel_format(&c->sel, want, sizeof(want));
+		katt_pcr_sel_format(&p->allow_sel, allow, sizeof(allow));
 		textf(text, sizeof(text), "PCRs %s asked, the policy allows only %s", want,
 			 allow);
 		error_and_fail(s, ctx, KATT_ERR_CANNOT_ATTEST, m->version,
@@ -535,7 +507,7 @@ static void on_evidence(struct katt_session *s, struct katt_sess_ctx *ctx,
 		return;
 	}
 	katt_hex(res.ak_name.name, res.ak_name.size, name);
-	katt_session_sel_text(&res.quoted, sel, sizeof(sel));
+	katt_pcr_sel_format(&res.quoted, sel, sizeof(sel));
 	textf(s->pass_text, sizeof(s->pass_text), "AK %s, %s", name, sel);
 	if (queue_send(s, buf, len, KATT_MSG_VERDICT, TAG_PASS_VERDICT))
 		fail(s, ctx, "internal: the Verdict could not be queued");

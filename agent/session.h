@@ -191,8 +191,4 @@ void katt_session_end(struct katt_session *s, struct katt_sess_ctx *ctx);
 /* Frees a job (wiping its binding). */
 void katt_quote_job_free(struct katt_quote_job *job);
 
-/* "sha256:0,1,7+sha1:0" into @out (at least 160 bytes). */
-void katt_session_sel_text(const struct katt_pcr_sel *sel, char *out,
-			   size_t len);
-
 #endif /* KATT_AGENT_SESSION_H */

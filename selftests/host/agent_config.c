@@ -1090,15 +1090,18 @@ TEST_F(enroll, usage_and_failures)
 
 	READY();
 	EXPECT_EQ(0, ENROLL("-h"));
-	EXPECT_NE(NULL, strstr(self->out, "Usage: ktls-attestd enroll"));
+	EXPECT_NE(NULL, strstr(self->out, "usage: ktls-attestd enroll"));
 	EXPECT_EQ(2, ENROLL("--bogus"));
 	EXPECT_NE(NULL, strstr(self->err, "unknown option --bogus"));
-	EXPECT_NE(NULL, strstr(self->err, "Usage: ktls-attestd enroll"));
+	EXPECT_NE(NULL, strstr(self->err, "usage: ktls-attestd enroll"));
 	EXPECT_EQ(2, ENROLL("-x"));
 	EXPECT_NE(NULL, strstr(self->err, "unknown option -x"));
 	EXPECT_EQ(2, ENROLL("-c"));
 	EXPECT_NE(NULL, strstr(self->err, "-c needs an argument"));
 	EXPECT_EQ(2, ENROLL("-c", self->config, "--pcrs"));
+	EXPECT_NE(NULL, strstr(self->err, "--pcrs needs an argument"));
+	EXPECT_EQ(2, ENROLL("--json=1"));
+	EXPECT_NE(NULL, strstr(self->err, "--json=1 takes no argument"));
 	EXPECT_EQ(2, ENROLL("-c", self->config, "--pcrs", "sha256:24"));
 	EXPECT_NE(NULL, strstr(self->err, "--pcrs sha256:24: not a PCR selection"));
 	EXPECT_EQ(2, ENROLL("-c", self->config, "extra"));
