@@ -9,8 +9,8 @@
  * rename, fsync of the directory).
  *
  * Owns: the TPM connection and the AK while it runs, the policy file it
- * writes.  Calls: config, policy, tpm, ak, tpm_crypto, jansson, OpenSSL,
- * log.
+ * writes.  Calls: config, policy, statedir, tpm, ak, tpm_crypto,
+ * jansson, OpenSSL, log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #include "config.h"
 #include "enroll.h"
 #include "log.h"
+#include "statedir.h"
 #include "tpm.h"
 #include "tpm_crypto.h"
 
@@ -226,21 +227,6 @@ static json_t *peer_policy(const struct enroll *e, const struct katt_pcr_read *r
 	return root;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Writes @text to e->out atomically, after checking that it loads. */
 static int write_policy(const struct enroll *e, const char *text)
 {
@@ -256,7 +242,7 @@ static int write_policy(const struct enroll *e, const char *text)
 		katt_err("%s: %s", tmp, strerror(errno));
 		goto out_free_names;
 	}
-	ret = write_all(fd, text, strlen(text));
+	ret = katt_write_all(fd, text, strlen(text));
 	if (!ret && fchmod(fd, 0644))
 		ret = -errno;
 	if (!ret && fsync(fd))

@@ -76,8 +76,10 @@ long katt_state_read(const char *dir, const char *name, void *buf, size_t cap)
 	return len;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int katt_write_all(int fd, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
@@ -106,7 +108,7 @@ int katt_state_write(const char *dir, const char *name, const void *buf,
 		  0600);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, buf, len);
+	ret = katt_write_all(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)

@@ -29,6 +29,9 @@ long katt_state_read(const char *dir, const char *name, void *buf, size_t cap);
 int katt_state_write(const char *dir, const char *name, const void *buf,
 		     size_t len);
 
+/* Writes all @len bytes of @buf to @fd (EINTR retried).  0 or -errno. */
+int katt_write_all(int fd, const void *buf, size_t len);
+
 /* Removes @name from @dir; a missing file is no error. */
 int katt_state_remove(const char *dir, const char *name);
 
