@@ -62,17 +62,38 @@ bool katt_log_enabled(enum katt_log_level level)
 	return level <= log_max;
 }
 
+/*
+ * Control characters become \xHH: messages quote what peers sent (an
+ * Error's text, a Verdict's), and a newline in it must not start a line
+ * that looks like the agent's own ("... round 1: pass").
+ */
+static void log_escape(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < cap; in++) {
+		unsigned char c = *in;
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(out + o, cap - o, "\\x%02x", c);
+		else
+			out[o++] = c;
+	}
+	out[o] = '\0';
+}
+
 void katt_log(enum katt_log_level level, const char *fmt, ...)
 {
 	struct timespec ts;
-	char line[512];
+	char raw[512], line[4 * sizeof(raw)];
 	va_list ap;
 
 	if (level > log_max || level < KATT_LOG_ERR)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	log_escape(raw, line, sizeof(line));
 	if (log_syslog)
 		syslog(level_syslog[level], "%s", line);
 	else if (log_stamp && !clock_gettime(CLOCK_MONOTONIC, &ts))

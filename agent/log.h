@@ -3,7 +3,9 @@
  * log.h: the one way ktls-attestd talks to people.  Every message of the
  * agent goes through katt_log(): one line, with a level, to standard error
  * ("ktls-attestd: error: ...") or to syslog (LOG_DAEMON).  Messages above
- * the verbosity are dropped before they are formatted.
+ * the verbosity are dropped before they are formatted.  Control characters
+ * in a message (a peer's text it quotes) are written as \xHH, so that a
+ * message is always one line.
  *
  * Owns: the destination and the verbosity (process-wide; set once at start,
  * before any thread exists).  Calls: stdio and syslog only.

@@ -44,6 +44,7 @@
 #include "binder.h"
 #include "clockstore.h"
 #include "config.h"
+#include "log.h"
 #include "proto.h"
 #include "session.h"
 #include "swtpm.h"
@@ -913,6 +914,38 @@ TEST_F(session, policy_kept_by_its_rounds)
 	converse(&self->a, &self->b, self->att);
 	EXPECT_TRUE(self->a.pass);
 	EXPECT_EQ(old, self->a.s.pol);
+}
+
+/*
+ * A peer's text reaches the log (its Error's, its Verdict's): a newline in
+ * it must not make a line of its own that reads like the agent's.
+ */
+TEST(log_escapes_control_characters)
+{
+	char path[] = "/tmp/agent_session_log.XXXXXX", buf[512];
+	int fd, saved;
+	ssize_t n;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	ASSERT_LE(0, saved);
+	fflush(stderr);
+	ASSERT_LE(0, dup2(fd, STDERR_FILENO));
+	katt_log_open("t", false, 0);
+	katt_notice("peer's Error: code 6 internal: %s",
+		    "x\nt: cookie 0x1 round 1: pass\r\x1b[2J\x7f");
+	fflush(stderr);
+	ASSERT_LE(0, dup2(saved, STDERR_FILENO));
+	close(saved);
+	katt_log_open("agent_session", false, 0);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_STREQ("t: peer's Error: code 6 internal: x\\x0at: cookie 0x1 round 1: pass\\x0d\\x1b[2J\\x7f\n",
+		     buf);
 }
 
 TEST_HARNESS_MAIN
