@@ -132,6 +132,60 @@ int parse_size(const char *what, const char *arg, uint64_t *out)
 	return 0;
 }
 
+int parse_conn_opt(struct conn_opts *o, enum log_level *level, int opt,
+		   const char *arg)
+{
+	uint32_t v;
+
+	switch (opt) {
+	case 'c':
+		o->cert = arg;
+		break;
+	case 'k':
+		o->key = arg;
+		break;
+	case 'C':
+		o->ca = arg;
+		break;
+	case 'm':
+		return parse_mode(o, arg) ? -1 : 1;
+	case 'r':
+		return parse_role(o, arg) ? -1 : 1;
+	case 't':
+		return parse_ms("--round-timeout", arg,
+				KTLS_ATTEST_TIMEOUT_MS_MIN,
+				KTLS_ATTEST_TIMEOUT_MS_MAX,
+				&o->round_timeout_ms) ? -1 : 1;
+	case 'w':
+		if (parse_ms("--wait", arg, 0, INT32_MAX, &v))
+			return -1;
+		o->wait_ms = v;
+		break;
+	case OPT_HOLD_REATTEST:
+		o->policy_flags |= KTLS_ATTEST_POLICY_FLAGS_HOLD_REATTEST;
+		break;
+	case OPT_RESET_ON_REVOKE:
+		o->policy_flags |= KTLS_ATTEST_POLICY_FLAGS_RESET_ON_REVOKE;
+		break;
+	case OPT_CIPHERSUITES:
+		o->ciphersuites = arg;
+		break;
+	case OPT_OPENSSL_KTLS:
+		o->openssl_ktls = true;
+		break;
+	case 'v':
+		if (*level < LOG_DEBUG)
+			(*level)++;
+		break;
+	case 'q':
+		*level = LOG_ERROR;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 SSL_CTX *tls_context(const struct conn_opts *o, bool server)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() :

@@ -67,6 +67,23 @@ int parse_ms(const char *what, const char *arg, uint32_t min, uint32_t max,
 	     uint32_t *out);
 int parse_size(const char *what, const char *arg, uint64_t *out);
 
+/* getopt values of the long-only options both programs have */
+enum {
+	OPT_HOLD_REATTEST = 0x100,
+	OPT_RESET_ON_REVOKE,
+	OPT_CIPHERSUITES,
+	OPT_OPENSSL_KTLS,
+	OPT_PROGRAM,		/* each program's own start here */
+};
+
+/*
+ * One option that both programs take (-c -k -C -m -r -t -w -v -q and the
+ * OPT_ ones above), into @o and the verbosity @level.  1 if @opt was one
+ * of them, 0 if not, -1 after saying what is wrong with @arg.
+ */
+int parse_conn_opt(struct conn_opts *o, enum log_level *level, int opt,
+		   const char *arg);
+
 /* The TLS context of @o; NULL after saying why. */
 SSL_CTX *tls_context(const struct conn_opts *o, bool server);
 

@@ -33,11 +33,7 @@
 #define XFER_CHUNK	(256 * 1024)
 
 enum {
-	OPT_HOLD_REATTEST = 0x100,
-	OPT_RESET_ON_REVOKE,
-	OPT_CIPHERSUITES,
-	OPT_OPENSSL_KTLS,
-	OPT_REPEAT,
+	OPT_REPEAT = OPT_PROGRAM,
 	OPT_STATS,
 	OPT_NO_DELAY,
 };
@@ -379,49 +375,18 @@ static int parse_args(struct client *cl, int argc, char **argv)
 {
 	enum log_level level = LOG_NOTICE;
 	uint64_t n;
-	uint32_t v;
-	int opt;
+	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "+c:k:C:n:m:r:t:w:R:vqh",
 				  long_opts, NULL)) != -1) {
+		ret = parse_conn_opt(&cl->o, &level, opt, optarg);
+		if (ret < 0)
+			return -1;
+		if (ret)
+			continue;
 		switch (opt) {
-		case 'c':
-			cl->o.cert = optarg;
-			break;
-		case 'k':
-			cl->o.key = optarg;
-			break;
-		case 'C':
-			cl->o.ca = optarg;
-			break;
 		case 'n':
 			cl->servername = optarg;
-			break;
-		case 'm':
-			if (parse_mode(&cl->o, optarg))
-				return -1;
-			break;
-		case 'r':
-			if (parse_role(&cl->o, optarg))
-				return -1;
-			break;
-		case 't':
-			if (parse_ms("--round-timeout", optarg,
-				     KTLS_ATTEST_TIMEOUT_MS_MIN,
-				     KTLS_ATTEST_TIMEOUT_MS_MAX,
-				     &cl->o.round_timeout_ms))
-				return -1;
-			break;
-		case OPT_HOLD_REATTEST:
-			cl->o.policy_flags |= KTLS_ATTEST_POLICY_FLAGS_HOLD_REATTEST;
-			break;
-		case OPT_RESET_ON_REVOKE:
-			cl->o.policy_flags |= KTLS_ATTEST_POLICY_FLAGS_RESET_ON_REVOKE;
-			break;
-		case 'w':
-			if (parse_ms("--wait", optarg, 0, INT32_MAX, &v))
-				return -1;
-			cl->o.wait_ms = v;
 			break;
 		case 'R':
 			if (cl->nreattest == MAX_REATTEST) {
@@ -429,12 +394,6 @@ static int parse_args(struct client *cl, int argc, char **argv)
 				return -1;
 			}
 			cl->reattest[cl->nreattest++] = optarg;
-			break;
-		case OPT_CIPHERSUITES:
-			cl->o.ciphersuites = optarg;
-			break;
-		case OPT_OPENSSL_KTLS:
-			cl->o.openssl_ktls = true;
 			break;
 		case OPT_REPEAT:
 			if (parse_size("--repeat", optarg, &n) || !n) {
@@ -445,13 +404,6 @@ static int parse_args(struct client *cl, int argc, char **argv)
 			break;
 		case OPT_STATS:
 			cl->stats = optarg;
-			break;
-		case 'v':
-			if (level < LOG_DEBUG)
-				level++;
-			break;
-		case 'q':
-			level = LOG_ERROR;
 			break;
 		case 'h':
 			usage(stdout);

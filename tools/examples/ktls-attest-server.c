@@ -39,11 +39,7 @@
 #define XFER_MAX	(1ULL << 40)
 
 enum {
-	OPT_HOLD_REATTEST = 0x100,
-	OPT_RESET_ON_REVOKE,
-	OPT_TICKETS,
-	OPT_CIPHERSUITES,
-	OPT_OPENSSL_KTLS,
+	OPT_TICKETS = OPT_PROGRAM,
 };
 
 static const struct option long_opts[] = {
@@ -378,66 +374,23 @@ static int parse_args(struct server *s, int argc, char **argv,
 {
 	enum log_level level = LOG_NOTICE;
 	uint32_t v;
-	int opt;
+	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "c:k:C:m:r:t:w:1vqh", long_opts,
 				  NULL)) != -1) {
+		ret = parse_conn_opt(&s->o, &level, opt, optarg);
+		if (ret < 0)
+			return -1;
+		if (ret)
+			continue;
 		switch (opt) {
-		case 'c':
-			s->o.cert = optarg;
-			break;
-		case 'k':
-			s->o.key = optarg;
-			break;
-		case 'C':
-			s->o.ca = optarg;
-			break;
-		case 'm':
-			if (parse_mode(&s->o, optarg))
-				return -1;
-			break;
-		case 'r':
-			if (parse_role(&s->o, optarg))
-				return -1;
-			break;
-		case 't':
-			if (parse_ms("--round-timeout", optarg,
-				     KTLS_ATTEST_TIMEOUT_MS_MIN,
-				     KTLS_ATTEST_TIMEOUT_MS_MAX,
-				     &s->o.round_timeout_ms))
-				return -1;
-			break;
-		case OPT_HOLD_REATTEST:
-			s->o.policy_flags |= KTLS_ATTEST_POLICY_FLAGS_HOLD_REATTEST;
-			break;
-		case OPT_RESET_ON_REVOKE:
-			s->o.policy_flags |= KTLS_ATTEST_POLICY_FLAGS_RESET_ON_REVOKE;
-			break;
-		case 'w':
-			if (parse_ms("--wait", optarg, 0, INT32_MAX, &v))
-				return -1;
-			s->o.wait_ms = v;
-			break;
 		case OPT_TICKETS:
 			if (parse_ms("--tickets", optarg, 0, 16, &v))
 				return -1;
 			s->o.tickets = v;
 			break;
-		case OPT_CIPHERSUITES:
-			s->o.ciphersuites = optarg;
-			break;
-		case OPT_OPENSSL_KTLS:
-			s->o.openssl_ktls = true;
-			break;
 		case '1':
 			s->once = true;
-			break;
-		case 'v':
-			if (level < LOG_DEBUG)
-				level++;
-			break;
-		case 'q':
-			level = LOG_ERROR;
 			break;
 		case 'h':
 			usage(stdout);
