@@ -86,10 +86,17 @@ $(B)/selftests/cli: LDLIBS += $(call pc_libs,libnl-genl-3.0 jansson)
 
 # --- userspace: the operator's tool ----------------------------------------
 
+# The family's name tables and libnl attribute policies, generated from the
+# YAML specification (make gen) once for the tool and the agent.
+NLGEN_DIR := tools/lib/nlgen
+NLGEN_SRC := $(NLGEN_DIR)/ktls_attest_nl_gen.c
+NLGEN_HDR := $(NLGEN_DIR)/ktls_attest_nl_gen.h
+CPPFLAGS += -I$(NLGEN_DIR)
+
 CLI_DIR := tools/ktls-attest
-CLI_SRC := $(wildcard $(CLI_DIR)/*.c)
-CLI_DEPS := $(CLI_SRC) $(wildcard $(CLI_DIR)/*.h) uapi/linux/ktls_attest.h \
-	uapi/linux/ktls_attest_netlink.h
+CLI_SRC := $(wildcard $(CLI_DIR)/*.c) $(NLGEN_SRC)
+CLI_DEPS := $(CLI_SRC) $(wildcard $(CLI_DIR)/*.h) $(NLGEN_HDR) \
+	uapi/linux/ktls_attest.h uapi/linux/ktls_attest_netlink.h
 CLI_LIBS = $(call pc_libs,libnl-genl-3.0 jansson)
 CLI_BIN := $(B)/ktls-attest
 # The host tests run these builds with AddressSanitizer and UBSan too.
@@ -107,7 +114,7 @@ $(CLI_ASAN): $(CLI_DEPS)
 	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -o $@ $(CLI_SRC) $(CLI_LIBS)
 
 # unit tests of the tool's parsers and formatters (no netlink socket)
-CLI_UNIT_SRC := $(addprefix $(CLI_DIR)/,filter.c sock.c log.c ktls_attest_nl_gen.c)
+CLI_UNIT_SRC := $(addprefix $(CLI_DIR)/,filter.c sock.c log.c) $(NLGEN_SRC)
 $(CLI_UNIT): selftests/host/cli_unit.c $(CLI_DEPS) $(B)/ksft/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(CLI_DIR) -O1 -g $(SANITIZE) $(WARN) -o $@ \
@@ -121,7 +128,7 @@ cli: $(CLI_BIN) $(CLI_ASAN) $(CLI_UNIT)
 # with the sanitizers for its host unit tests (build/asan/agent/).
 
 AGENT_SRC := $(filter-out agent/ktls-attestd.c,$(wildcard agent/*.c))
-AGENT_HDR := $(wildcard agent/*.h)
+AGENT_HDR := $(wildcard agent/*.h) $(NLGEN_HDR)
 AGENT_LIBS = $(call pc_libs,liburing libnl-genl-3.0 tss2-esys tss2-mu tss2-tctildr \
 	tss2-rc libcbor jansson libcrypto) -lpthread
 AGENT_LIB := $(B)/agent/libkatt-agent.a
@@ -147,9 +154,17 @@ $(B)/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h \
 $(B)/asan/agent/%.o: agent/%.c $(AGENT_HDR) uapi/linux/ktls_attest.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -c -o $@ $<
-$(AGENT_LIB): $(patsubst agent/%.c,$(B)/agent/%.o,$(AGENT_SRC))
+$(B)/agent/nlgen.o: $(NLGEN_SRC) $(NLGEN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+$(B)/asan/agent/nlgen.o: $(NLGEN_SRC) $(NLGEN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -O1 -g $(SANITIZE) $(WARN) -c -o $@ $<
+$(AGENT_LIB): $(patsubst agent/%.c,$(B)/agent/%.o,$(AGENT_SRC)) \
+		$(B)/agent/nlgen.o
 	$(AR) rcs $@ $^
-$(AGENT_ASAN_LIB): $(patsubst agent/%.c,$(B)/asan/agent/%.o,$(AGENT_SRC))
+$(AGENT_ASAN_LIB): $(patsubst agent/%.c,$(B)/asan/agent/%.o,$(AGENT_SRC)) \
+		$(B)/asan/agent/nlgen.o
 	$(AR) rcs $@ $^
 
 $(AGENT_UNITS): $(B)/asan/%: selftests/host/%.c $(AGENT_ASAN_LIB) \
@@ -514,10 +529,8 @@ gen:
 	tools/nlspec-gen $(NLSPEC) --mode uapi -o uapi/linux/ktls_attest_netlink.h
 	tools/nlspec-gen $(NLSPEC) --mode kernel-c -o kmod/netlink_gen.c
 	tools/nlspec-gen $(NLSPEC) --mode kernel-h -o kmod/netlink_gen.h
-	tools/nlspec-gen $(NLSPEC) --mode user-c -o tools/ktls-attest/ktls_attest_nl_gen.c
-	tools/nlspec-gen $(NLSPEC) --mode user-h -o tools/ktls-attest/ktls_attest_nl_gen.h
-	tools/nlspec-gen $(NLSPEC) --mode user-c -o agent/ktls_attest_nl_gen.c
-	tools/nlspec-gen $(NLSPEC) --mode user-h -o agent/ktls_attest_nl_gen.h
+	tools/nlspec-gen $(NLSPEC) --mode user-c -o $(NLGEN_SRC)
+	tools/nlspec-gen $(NLSPEC) --mode user-h -o $(NLGEN_HDR)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -16,14 +16,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 ktap_header
-ktap_plan 11
+ktap_plan 9
 
 # committed file = fresh generation
 for pair in uapi:uapi/linux/ktls_attest_netlink.h \
 	    kernel-c:kmod/netlink_gen.c kernel-h:kmod/netlink_gen.h \
-	    user-c:tools/ktls-attest/ktls_attest_nl_gen.c \
-	    user-h:tools/ktls-attest/ktls_attest_nl_gen.h \
-	    user-c:agent/ktls_attest_nl_gen.c user-h:agent/ktls_attest_nl_gen.h; do
+	    user-c:tools/lib/nlgen/ktls_attest_nl_gen.c \
+	    user-h:tools/lib/nlgen/ktls_attest_nl_gen.h; do
 	mode=${pair%%:*}
 	file=${pair#*:}
 	if "$gen" "$spec" --mode "$mode" -o "$tmp/fresh" 2> "$tmp/err" &&
