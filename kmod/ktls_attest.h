@@ -492,6 +492,13 @@ static inline bool katt_state_terminal(u8 state)
 	       state == KTLS_ATTEST_STATE_FAILED;
 }
 
+/* Not yet passed: only the module's records may have gone out. */
+static inline bool katt_state_before_pass(u8 state)
+{
+	return state == KTLS_ATTEST_STATE_ARMED ||
+	       state == KTLS_ATTEST_STATE_PENDING;
+}
+
 static inline bool katt_state_in_round(u8 state)
 {
 	return state == KTLS_ATTEST_STATE_PENDING ||

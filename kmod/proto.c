@@ -81,8 +81,7 @@ static const char *katt_key_check_locked(struct katt_sock *ks, int optname,
 	 * own; a key call there is the application's attempt at a rekey,
 	 * which tls refuses.)
 	 */
-	if (*tx && (READ_ONCE(ks->state) == KTLS_ATTEST_STATE_ARMED ||
-		    READ_ONCE(ks->state) == KTLS_ATTEST_STATE_PENDING)) {
+	if (*tx && katt_state_before_pass(READ_ONCE(ks->state))) {
 		katt_sock_tx_seq_locked(ks, false);
 		if (katt_sock_tx_ahead_locked(ks))
 			return "application records went out around the gate";
